@@ -1,0 +1,53 @@
+# rzram: developer entry points. The module itself is described by Kbuild;
+# these targets drive the scripts in scripts/ (which cache the kernel build
+# under ~/.cache/rzram, keyed by its inputs).
+#
+#   make            build rzram.ko (builds the kernel first if not cached)
+#   make kernel     build (or reuse) the test kernel
+#   make run        boot a VM: modprobe rzram, swap on /dev/rzram0 under pressure
+#   make test       every test: host cargo tests, then every VM test script
+#   make vm-test    VM tests only (T=test_basic for one script)
+#   make fuzz       fuzz the allocators (FUZZ_SECONDS per target; needs nightly)
+#   make lab        density lab over a directory (LAB_DIR=...)
+#   make clean      remove build products in the checkout (not the cache)
+
+SCRIPTS := scripts
+T ?= all
+FUZZ_SECONDS ?= 60
+LAB_DIR ?= /usr/lib/x86_64-linux-gnu
+
+.PHONY: all module kernel toolchain run test host-test vm-test fuzz lab clean
+
+all: module
+
+toolchain:
+	@$(SCRIPTS)/install-toolchain.sh
+
+kernel: toolchain
+	@$(SCRIPTS)/build-kernel.sh >/dev/null
+
+module: kernel
+	@$(SCRIPTS)/build-module.sh
+
+run: toolchain
+	@RZ_VM_SHOW=all $(SCRIPTS)/run-vm.sh test_swap
+
+host-test:
+	cargo test --workspace
+
+vm-test: toolchain
+	@$(SCRIPTS)/run-vm.sh $(T)
+
+test: toolchain host-test vm-test
+
+fuzz:
+	@$(SCRIPTS)/fuzz.sh $(FUZZ_SECONDS)
+
+lab:
+	cargo run --release -q -p zpool-lab -- $(LAB_DIR)
+
+clean:
+	rm -rf out target .module-build.log
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+	    -o -name '.*.cmd' -o -name 'modules.order' -o -name 'Module.symvers' \) \
+	    -not -path './target/*' -delete

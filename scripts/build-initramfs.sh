@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
+# `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries, memhog
+# (static), and the VM test scripts. Prints the initramfs path on stdout.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+kout=$("$RZ_TOP/scripts/build-kernel.sh")
+"$RZ_TOP/scripts/build-module.sh" >/dev/null
+krel=$(cat "$kout/include/config/kernel.release")
+
+rz_log "building memhog (static)"
+(cd "$RZ_TOP" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
+    -p memhog --target x86_64-unknown-linux-gnu)
+memhog=$RZ_TOP/target/x86_64-unknown-linux-gnu/release/memhog
+
+out=$RZ_TOP/out
+root=$out/initramfs
+rm -rf "$root"; mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,lib64,usr/bin,usr/sbin,tests}
+cp /bin/busybox "$root/bin/busybox"
+for applet in $("$root/bin/busybox" --list); do
+    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+# busybox has no bash; the VM scripts are POSIX sh.
+kmake() { make -s -C "$kout" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" INSTALL_MOD_PATH="$root" "$@"; }
+kmake modules_install >/dev/null
+kmake M="$RZ_TOP" INSTALL_MOD_DIR=updates modules_install >/dev/null
+depmod -b "$root" "$krel"
+
+# Dynamically linked host tools, with the libraries ldd lists.
+copy_tool() {
+    local bin=$1 lib
+    cp -L "$bin" "$root/usr/sbin/"
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+        mkdir -p "$root$(dirname "$lib")"; cp -Ln "$lib" "$root$lib" 2>/dev/null || true
+    done
+}
+copy_tool /sbin/mke2fs
+copy_tool /sbin/e2fsck
+ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
+
+cp "$memhog" "$root/bin/memhog"
+cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"
+cp "$RZ_TOP/tests/vm/init" "$root/init"
+chmod +x "$root/init" "$root"/tests/*.sh
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+rz_log "initramfs $(du -h "$out/initramfs.cpio.gz" | cut -f1) for $krel"
+echo "$out/initramfs.cpio.gz"

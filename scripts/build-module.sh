@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds rzram.ko out of tree against the cached kernel build.
+# Prints the path of rzram.ko on stdout.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+kout=$("$RZ_TOP/scripts/build-kernel.sh")
+rz_log "building rzram.ko against $(basename "$kout")"
+if ! make -C "$kout" M="$RZ_TOP" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" RUSTDOC=/usr/bin/rustdoc \
+        modules > "$RZ_TOP/.module-build.log" 2>&1; then
+    cat "$RZ_TOP/.module-build.log" >&2
+    rz_die "rzram.ko failed to build"
+fi
+grep -E 'warning|error' "$RZ_TOP/.module-build.log" >&2 || true
+echo "$RZ_TOP/rzram.ko"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Boots the test kernel under QEMU once per VM test script and turns what the
+# guest printed into a verdict.
+#
+#   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh, or "all"
+#
+# A script passes when its guest log ends with "NAME: N passed, 0 failed",
+# the guest shut down by itself within the timeout, and the kernel log holds
+# no splat (BUG, WARNING, Oops, KASAN, lockdep, panic). The last line printed
+# sums every case: "vm: N passed, N failed"; the exit status is 0 only if
+# nothing failed. Env: RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT (s, 900),
+# KVM=1 to use KVM where it works (it does not on nested hosts).
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+
+build=1
+[ "${1:-}" = --no-build ] && { build=0; shift; }
+[ $# -gt 0 ] || set -- all
+names=()
+for n in "$@"; do
+    if [ "$n" = all ]; then
+        for f in "$RZ_TOP"/tests/vm/test_*.sh; do names+=("$(basename "$f" .sh)"); done
+    else
+        [ -f "$RZ_TOP/tests/vm/$n.sh" ] || rz_die "no VM test script tests/vm/$n.sh"
+        names+=("$n")
+    fi
+done
+
+kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
+if [ $build = 1 ]; then "$RZ_TOP/scripts/build-initramfs.sh" >/dev/null || exit 1; fi
+initrd=$RZ_TOP/out/initramfs.cpio.gz
+[ -f "$initrd" ] || rz_die "no $initrd (run without --no-build)"
+
+mem=${RZ_VM_MEM:-512}
+tmo=${RZ_VM_TIMEOUT:-900}
+if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu max); fi
+splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|inconsistent lock state|suspicious RCU|unreferenced object|Call Trace:'
+
+# What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.
+show() { if [ "${RZ_VM_SHOW:-}" = all ]; then cat; else grep -a --line-buffered -E '^(PASS|FAIL|SKIP|# )'; fi; }
+
+total_pass=0; total_fail=0
+for name in "${names[@]}"; do
+    log=$RZ_TOP/out/vm-$name.log
+    rz_log "VM: $name (${mem} MiB, timeout ${tmo}s, log out/vm-$name.log)"
+    start=$SECONDS
+    # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
+    timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" -nographic -no-reboot \
+        -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 oops=panic rztest=$name" 2>&1 | tee "$log" | show
+    rc=${PIPESTATUS[0]}
+    verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
+    p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
+    f=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) failed.*/\1/p'); f=${f:-0}
+    problems=()
+    [ $rc = 124 ] && problems+=("timed out after ${tmo}s")
+    [ -z "$verdict" ] && problems+=("no verdict line from the guest")
+    grep -aqE "$splat" "$log" && problems+=("kernel splat: $(grep -aE "$splat" "$log" | head -n1)")
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    if [ ${#problems[@]} -gt 0 ]; then
+        for pr in "${problems[@]}"; do echo "FAIL $name: $pr"; done
+        total_fail=$((total_fail + 1))
+    fi
+    rz_log "VM: $name done in $((SECONDS - start)) s: ${verdict:-no verdict}"
+done
+echo "vm: $total_pass passed, $total_fail failed"
+[ $total_fail = 0 ]

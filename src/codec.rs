@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Compression backends and streams.
+//!
+//! Each algorithm is one ops table in its own `backend_*.rs` file, calling
+//! the kernel's exported implementation (zram's `backend_*.c` split). A
+//! stream holds an algorithm's work memory and an output buffer; a device
+//! keeps one stream per possible CPU, allocated when `disksize` is set so
+//! the I/O path never allocates work memory.
+
+use kernel::{
+    alloc::KVVec,
+    new_mutex,
+    prelude::*,
+    sync::Mutex, //
+};
+
+use crate::backend_lz4;
+
+/// Output room of a stream: incompressible input may grow past a page and
+/// the compressor must never write out of bounds (zram uses two pages too).
+const STREAM_BUF_SIZE: usize = 2 * kernel::page::PAGE_SIZE;
+
+/// One compression algorithm.
+pub(crate) struct CodecOps {
+    /// The name users write to `comp_algorithm`.
+    pub(crate) name: &'static str,
+    /// Bytes of scratch memory `compress` needs.
+    pub(crate) work_mem: usize,
+    /// Compresses `src` into `dst`, returns the compressed length; fails if
+    /// the output does not fit.
+    pub(crate) compress: fn(work: &mut [u8], src: &[u8], dst: &mut [u8]) -> Result<usize>,
+    /// Decompresses all of `src` into exactly `dst.len()` bytes.
+    pub(crate) decompress: fn(src: &[u8], dst: &mut [u8]) -> Result,
+}
+
+/// Every algorithm this module can use, default first.
+pub(crate) static BACKENDS: &[&CodecOps] = &[&backend_lz4::LZ4];
+
+/// Work memory and output buffer for one compression at a time.
+struct Stream {
+    work: KVVec<u8>,
+    buf: KVVec<u8>,
+}
+
+/// Per-CPU-indexed compression streams of one device.
+pub(crate) struct Streams {
+    ops: &'static CodecOps,
+    streams: KVec<Pin<KBox<Mutex<Stream>>>>,
+}
+
+impl Streams {
+    /// Allocates one stream per possible CPU (process context, may sleep).
+    pub(crate) fn new(ops: &'static CodecOps) -> Result<Self> {
+        let n = kernel::cpu::nr_cpu_ids() as usize;
+        let mut streams = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            let stream = Stream {
+                work: KVVec::from_elem(0u8, ops.work_mem, GFP_KERNEL)?,
+                buf: KVVec::from_elem(0u8, STREAM_BUF_SIZE, GFP_KERNEL)?,
+            };
+            streams.push(KBox::pin_init(new_mutex!(stream, "rzram_stream"), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        Ok(Streams { ops, streams })
+    }
+
+    /// The algorithm of these streams.
+    pub(crate) fn ops(&self) -> &'static CodecOps {
+        self.ops
+    }
+
+    /// Compresses `src` on the current CPU's stream and hands the result to
+    /// `f` while the stream is still held. May sleep.
+    pub(crate) fn compress<R>(&self, src: &[u8], f: impl FnOnce(Result<&[u8]>) -> R) -> R {
+        let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
+        let Some(stream) = self.streams.get(cpu % self.streams.len().max(1)) else {
+            return f(Err(EINVAL));
+        };
+        let mut guard = stream.lock();
+        let Stream { work, buf } = &mut *guard;
+        match (self.ops.compress)(work, src, buf) {
+            Ok(len) => f(buf.get(..len).ok_or(EINVAL)),
+            Err(e) => f(Err(e)),
+        }
+    }
+
+    /// Decompresses `src` into `dst` (no stream needed for any backend here).
+    pub(crate) fn decompress(&self, src: &[u8], dst: &mut [u8]) -> Result {
+        (self.ops.decompress)(src, dst)
+    }
+}

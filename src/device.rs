@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-device state and the page read/write paths.
+//!
+//! A device starts uninitialised (capacity 0). Writing `disksize` builds its
+//! [`Backing`]: the slot table (one [`Slot`] per page), the compression
+//! streams and the object store. From then on each page-sized piece of a bio
+//! goes through [`Device::submit`].
+//!
+//! Locking: `init` (a mutex) serialises sysfs changes of the device state.
+//! A slot's bit lock guards that slot; it is taken with preemption disabled
+//! and nothing that can sleep runs under it, because swap frees slots from
+//! atomic context. Compression runs under a stream mutex, before the slot
+//! lock. Order: `init` → stream → slot.
+
+use core::{
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    alloc::VVec,
+    bindings,
+    new_mutex,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::Mutex, //
+};
+
+use crate::{
+    bio::{Bio, Op, Segment, SECTORS_PER_PAGE_SHIFT},
+    codec::{Streams, BACKENDS},
+    same_filled::{fill_page, same_filled},
+    slot::{Slot, SlotContent, SlotGuard},
+    stats::Stats,
+    store::Store, //
+};
+
+extern "C" {
+    fn rzram_preempt_disable();
+    fn rzram_preempt_enable();
+}
+
+/// A page that compresses to more than this is kept uncompressed (a "huge"
+/// page): past 3/4 of a page the saving no longer pays for the decompression
+/// and the allocator's waste (zram's `max_zpage_size`).
+const HUGE_THRESHOLD: usize = PAGE_SIZE / 4 * 3;
+
+// SAFETY: All-zero bytes are an empty, unlocked slot (documented on `Slot`).
+unsafe impl kernel::prelude::Zeroable for Slot {}
+
+/// What exists once `disksize` is set.
+pub(crate) struct Backing {
+    pub(crate) disksize: u64,
+    slots: VVec<Slot>,
+    pub(crate) streams: Streams,
+    pub(crate) store: Store,
+    /// Bounce page for I/O smaller than a page (read-modify-write).
+    partial: Pin<KBox<Mutex<KVVec<u8>>>>,
+}
+
+impl Backing {
+    fn new(disksize: u64, slots: usize) -> Result<Self> {
+        Ok(Backing {
+            disksize,
+            slots: VVec::zeroed(slots, GFP_KERNEL)?,
+            streams: Streams::new(BACKENDS[0])?,
+            store: Store::new(),
+            partial: KBox::pin_init(
+                new_mutex!(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?, "rzram_partial"),
+                GFP_KERNEL,
+            )?,
+        })
+    }
+}
+
+impl Drop for Backing {
+    fn drop(&mut self) {
+        for slot in self.slots.iter() {
+            if let SlotContent::Stored { handle, size, .. } = slot.lock().take() {
+                // SAFETY: The slot held this object; it is taken out and
+                // freed exactly once.
+                unsafe { self.store.free(handle, size) };
+            }
+        }
+    }
+}
+
+/// A slot lock held with preemption disabled, so that a holder cannot be
+/// preempted by a task (or swap's atomic slot-free) that spins on it.
+struct LockedSlot<'a> {
+    guard: Option<SlotGuard<'a>>,
+}
+
+impl<'a> LockedSlot<'a> {
+    fn new(slot: &'a Slot) -> Self {
+        // SAFETY: Balanced by `rzram_preempt_enable` in `drop`.
+        unsafe { rzram_preempt_disable() };
+        LockedSlot {
+            guard: Some(slot.lock()),
+        }
+    }
+
+    fn get(&mut self) -> Option<&mut SlotGuard<'a>> {
+        self.guard.as_mut()
+    }
+}
+
+impl Drop for LockedSlot<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        // SAFETY: Preemption was disabled in `new`.
+        unsafe { rzram_preempt_enable() };
+    }
+}
+
+/// One rzram device.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Device {
+    pub(crate) id: u32,
+    gendisk: AtomicPtr<bindings::gendisk>,
+    /// Serialises `disksize` (and later `reset`) against each other.
+    #[pin]
+    pub(crate) init: Mutex<()>,
+    /// Null until `disksize` is set; owned (a leaked `KBox`) afterwards.
+    backing: AtomicPtr<Backing>,
+    pub(crate) stats: Stats,
+}
+
+impl Device {
+    pub(crate) fn new(id: u32) -> impl PinInit<Self, Error> {
+        try_pin_init!(Device {
+            id,
+            gendisk: AtomicPtr::new(ptr::null_mut()),
+            init <- new_mutex!((), "rzram_init"),
+            backing: AtomicPtr::new(ptr::null_mut()),
+            stats: Stats::new(),
+        })
+    }
+
+    pub(crate) fn set_gendisk(&self, gendisk: *mut bindings::gendisk) {
+        self.gendisk.store(gendisk, Ordering::Relaxed);
+    }
+
+    /// The backing, once `disksize` has been set.
+    pub(crate) fn backing(&self) -> Option<&Backing> {
+        let b = self.backing.load(Ordering::Acquire);
+        // SAFETY: A non-null pointer came from `KBox::into_raw` in
+        // `set_disksize` and is freed only when the device is dropped.
+        unsafe { b.as_ref() }
+    }
+
+    /// Sets the size and builds the backing; `EBUSY` once initialised.
+    pub(crate) fn set_disksize(&self, bytes: u64) -> Result {
+        let _guard = self.init.lock();
+        if self.backing().is_some() {
+            return Err(EBUSY);
+        }
+        let bytes = crate::slot::page_align(bytes).ok_or(EINVAL)?;
+        let slots = crate::slot::slots_for_disksize(bytes).ok_or(EINVAL)?;
+        if slots == 0 {
+            return Err(EINVAL);
+        }
+        let backing = KBox::new(Backing::new(bytes, slots)?, GFP_KERNEL)?;
+        self.backing.store(KBox::into_raw(backing), Ordering::Release);
+        let disk = self.gendisk.load(Ordering::Relaxed);
+        // SAFETY: The gendisk is live while sysfs can call us.
+        unsafe { bindings::set_capacity_and_notify(disk, bytes >> kernel::block::SECTOR_SHIFT) };
+        Ok(())
+    }
+
+    /// Memory the stored pages take, in pages.
+    pub(crate) fn mem_used_pages(&self) -> usize {
+        self.backing().map_or(0, |b| b.store.total_pages())
+    }
+
+    /// Serves one bio and completes it.
+    pub(crate) fn submit(&self, bio: Bio) {
+        let op = bio.op();
+        let ret = match self.backing() {
+            Some(b) => self.serve(b, &bio, op),
+            None => Err(EIO),
+        };
+        match (op, &ret) {
+            (Op::Read, Ok(())) => Stats::inc(&self.stats.num_reads),
+            (Op::Read, Err(_)) => Stats::inc(&self.stats.failed_reads),
+            (Op::Write, Ok(())) => Stats::inc(&self.stats.num_writes),
+            (Op::Write, Err(_)) => Stats::inc(&self.stats.failed_writes),
+            _ => {}
+        }
+        bio.end(ret);
+    }
+
+    fn serve(&self, b: &Backing, bio: &Bio, op: Op) -> Result {
+        match op {
+            Op::Read => bio.for_each_segment(|seg| self.read_segment(b, seg)),
+            Op::Write => bio.for_each_segment(|seg| self.write_segment(b, seg)),
+            Op::Discard | Op::WriteZeroes => {
+                let (sector, bytes) = bio.range();
+                self.discard(b, sector, bytes);
+                Ok(())
+            }
+            Op::Flush => Ok(()),
+            Op::Other => Err(EOPNOTSUPP),
+        }
+    }
+
+    /// Splits a segment's position into (page index, offset in page).
+    fn locate(b: &Backing, seg: &Segment) -> Result<(usize, usize)> {
+        let index = usize::try_from(seg.sector >> SECTORS_PER_PAGE_SHIFT).map_err(|_| EIO)?;
+        let offset = ((seg.sector & ((1 << SECTORS_PER_PAGE_SHIFT) - 1)) << kernel::block::SECTOR_SHIFT) as usize;
+        if index >= b.slots.len() || offset + seg.len > PAGE_SIZE {
+            return Err(EIO);
+        }
+        Ok((index, offset))
+    }
+
+    fn read_segment(&self, b: &Backing, seg: &Segment) -> Result {
+        let (index, offset) = Self::locate(b, seg)?;
+        if offset == 0 && seg.len == PAGE_SIZE {
+            return seg.with_bytes(|dst| self.read_page(b, index, dst));
+        }
+        let mut bounce = b.partial.lock();
+        self.read_page(b, index, &mut bounce)?;
+        let src = bounce.get(offset..offset + seg.len).ok_or(EIO)?;
+        seg.with_bytes(|dst| dst.copy_from_slice(src));
+        Ok(())
+    }
+
+    fn write_segment(&self, b: &Backing, seg: &Segment) -> Result {
+        let (index, offset) = Self::locate(b, seg)?;
+        if offset == 0 && seg.len == PAGE_SIZE {
+            return seg.with_bytes(|src| self.write_page(b, index, src));
+        }
+        // Read-modify-write of the whole page through the bounce page.
+        let mut bounce = b.partial.lock();
+        self.read_page(b, index, &mut bounce)?;
+        let dst = bounce.get_mut(offset..offset + seg.len).ok_or(EIO)?;
+        seg.with_bytes(|src| dst.copy_from_slice(src));
+        self.write_page(b, index, &bounce)
+    }
+
+    /// Fills `dst` (one page) with page `index`.
+    fn read_page(&self, b: &Backing, index: usize, dst: &mut [u8]) -> Result {
+        let slot = b.slots.get(index).ok_or(EIO)?;
+        let mut locked = LockedSlot::new(slot);
+        let content = locked.get().ok_or(EIO)?.content();
+        match content {
+            SlotContent::Empty => dst.fill(0),
+            SlotContent::Same(word) => fill_page(dst, word),
+            SlotContent::Stored { handle, size, huge } => {
+                // SAFETY: The slot lock is held, so the object stays alive.
+                unsafe {
+                    b.store.read(handle, size, |src| {
+                        if huge {
+                            dst.copy_from_slice(src.get(..PAGE_SIZE).ok_or(EIO)?);
+                            Ok(())
+                        } else {
+                            b.streams.decompress(src, dst)
+                        }
+                    })
+                }?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores `src` (one page) as page `index`.
+    fn write_page(&self, b: &Backing, index: usize, src: &[u8]) -> Result {
+        let slot = b.slots.get(index).ok_or(EIO)?;
+        let new = match same_filled(src) {
+            Some(word) => SlotContent::Same(word),
+            None => b.streams.compress(src, |out| -> Result<SlotContent> {
+                let (data, huge) = match out {
+                    Ok(c) if c.len() <= HUGE_THRESHOLD => (c, false),
+                    // Incompressible (or a compressor error): keep it as is.
+                    _ => (src, true),
+                };
+                let handle = b.store.alloc_write(data)?;
+                Ok(SlotContent::Stored {
+                    handle,
+                    size: data.len(),
+                    huge,
+                })
+            })?,
+        };
+        let old = {
+            let mut locked = LockedSlot::new(slot);
+            let guard = locked.get().ok_or(EIO)?;
+            let old = guard.take();
+            if let Err(e) = guard.set(new) {
+                drop(locked);
+                self.release(b, new);
+                self.release(b, old);
+                return Err(Error::from_errno(-e.0));
+            }
+            old
+        };
+        self.account(new);
+        self.release(b, old);
+        self.stats
+            .update_max_used(b.store.total_pages() as u64);
+        Ok(())
+    }
+
+    /// Counts a content that was just stored.
+    fn account(&self, c: SlotContent) {
+        match c {
+            SlotContent::Empty => return,
+            SlotContent::Same(_) => Stats::inc(&self.stats.same_pages),
+            SlotContent::Stored { size, huge, .. } => {
+                Stats::add(&self.stats.compr_data_size, size as u64);
+                if huge {
+                    Stats::inc(&self.stats.huge_pages);
+                    Stats::inc(&self.stats.huge_pages_since);
+                }
+            }
+        }
+        Stats::inc(&self.stats.pages_stored);
+    }
+
+    /// Frees a content taken out of a slot and uncounts it.
+    fn release(&self, b: &Backing, c: SlotContent) {
+        match c {
+            SlotContent::Empty => return,
+            SlotContent::Same(_) => Stats::dec(&self.stats.same_pages),
+            SlotContent::Stored { handle, size, huge } => {
+                // SAFETY: `c` was taken out of its slot under the slot lock,
+                // so nobody else can reach or free this object.
+                unsafe { b.store.free(handle, size) };
+                Stats::sub(&self.stats.compr_data_size, size as u64);
+                if huge {
+                    Stats::dec(&self.stats.huge_pages);
+                }
+            }
+        }
+        Stats::dec(&self.stats.pages_stored);
+    }
+
+    /// Empties slot `index`, if it exists.
+    fn free_slot(&self, b: &Backing, index: usize) {
+        if let Some(slot) = b.slots.get(index) {
+            let old = {
+                let mut locked = LockedSlot::new(slot);
+                match locked.get() {
+                    Some(g) => g.take(),
+                    None => SlotContent::Empty,
+                }
+            };
+            self.release(b, old);
+        }
+    }
+
+    /// Frees every page wholly inside `bytes` at `sector` (discard and
+    /// write-zeroes: an empty slot reads back as zeroes).
+    fn discard(&self, b: &Backing, sector: u64, bytes: u64) {
+        let page = PAGE_SIZE as u64;
+        let start = sector << kernel::block::SECTOR_SHIFT;
+        let first = start.div_ceil(page);
+        let end = (start + bytes) / page;
+        for index in first..end {
+            self.free_slot(b, index as usize);
+        }
+    }
+
+    /// Swap released page `index`: free its compressed copy now.
+    pub(crate) fn slot_free_notify(&self, index: usize) {
+        if let Some(b) = self.backing() {
+            Stats::inc(&self.stats.notify_free);
+            self.free_slot(b, index);
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Device {
+    fn drop(self: Pin<&mut Self>) {
+        let b = self.backing.swap(ptr::null_mut(), Ordering::Acquire);
+        if !b.is_null() {
+            // SAFETY: `b` came from `KBox::into_raw` in `set_disksize` and the
+            // disk is deleted, so nothing else can use it.
+            drop(unsafe { KBox::from_raw(b) });
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel facilities rzram needs that are macros or static inline
+ * functions, with neither an exported symbol nor a Rust helper in 7.3.
+ * Each is a one-line forwarder; all logic stays in Rust.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/gfp.h>
+#include <linux/preempt.h>
+
+#include "helpers.h"
+
+/*
+ * Walks @bio with bio_for_each_segment() and calls @fn once per single-page
+ * segment; a non-zero return stops the walk. This is the supported way to
+ * split a bio into single-page pieces (multi-page bvecs are split here).
+ */
+int rzram_bio_for_each_segment(void *bio, rzram_segment_fn fn, void *ctx)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int ret;
+
+	bio_for_each_segment(bv, (struct bio *)bio, iter) {
+		ret = fn(ctx, bv.bv_page, bv.bv_len, bv.bv_offset,
+			 iter.bi_sector);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Queue features of every rzram disk. Stable writes: the data must not change
+ * while it is compressed. Synchronous: swap may skip the swap cache and read
+ * directly. The BLK_FEAT_* values are __force casts bindgen cannot evaluate.
+ */
+unsigned int rzram_disk_features(void)
+{
+	return (__force unsigned int)(BLK_FEAT_STABLE_WRITES | BLK_FEAT_SYNCHRONOUS);
+}
+
+/* GFP_NOIO is a macro the Rust bindings do not export. */
+unsigned int rzram_gfp_noio(void)
+{
+	return (__force unsigned int)(GFP_NOIO | __GFP_NOWARN);
+}
+
+/* The slot bit lock must not be preempted while held (like bit_spin_lock). */
+void rzram_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void rzram_preempt_enable(void)
+{
+	preempt_enable();
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rzram: a compressed RAM block device (zram's job) written in Rust.
+//!
+//! Each `/dev/rzramN` is a bio-based gendisk. A write compresses every 4 KiB
+//! page and keeps the result in memory; a read decompresses it. The files
+//! split by concern, after `drivers/block/rnull` and zram:
+//!
+//! - `disk.rs`: gendisk life cycle, block device operations, major number.
+//! - `bio.rs`: the bio walk (the one place that touches `struct bio`).
+//! - `device.rs`: the per-device state and the page read/write paths.
+//! - `sysfs.rs`: the `/sys/block/rzramN/` attributes (zram's contract).
+//! - `codec.rs` + `backend_lz4.rs`: compressor ops, one file per algorithm.
+//! - `store.rs`: where compressed objects live.
+//! - `parse.rs`, `same_filled.rs`, `slot.rs`, `stats.rs`: portable logic,
+//!   shared with the host crate (`src/lib.rs`) and tested there.
+//! - `helpers.c`: forwarders for kernel macros that Rust cannot call.
+
+use kernel::prelude::*;
+
+mod backend_lz4;
+mod bio;
+mod codec;
+mod device;
+mod disk;
+pub mod parse;
+pub mod same_filled;
+pub mod slot;
+pub mod stats;
+mod store;
+mod sysfs;
+
+module! {
+    type: RzramModule,
+    name: "rzram",
+    authors: ["rzram developers"],
+    description: "Compressed RAM block device in Rust",
+    license: "GPL",
+    params: {
+        num_devices: u32 {
+            default: 1,
+            description: "Number of pre-created rzram devices",
+        },
+    },
+}
+
+/// Upper bound on `num_devices`, as a guard against typos: minors are
+/// allocated one per device from a dynamic major.
+const MAX_DEVICES: u32 = 256;
+
+struct RzramModule {
+    // Field order is drop order: the disks go before their major and ops.
+    // Held only to be dropped at unload.
+    _devices: KVec<disk::Disk>,
+    _major: disk::Major,
+}
+
+impl kernel::Module for RzramModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let count = module_parameters::num_devices.value();
+        if count > MAX_DEVICES {
+            pr_err!("num_devices={} is above the limit of {}\n", count, MAX_DEVICES);
+            return Err(EINVAL);
+        }
+        let major = disk::Major::register(module)?;
+        let mut devices = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+        for id in 0..count {
+            devices.push(disk::Disk::add(&major, id)?, GFP_KERNEL)?;
+        }
+        pr_info!("created {} device(s)\n", count);
+        Ok(RzramModule {
+            _devices: devices,
+            _major: major,
+        })
+    }
+}
