@@ -7,7 +7,7 @@
 #   make run        boot a VM: modprobe rzram, swap on /dev/rzram0 under pressure
 #   make test       every test: host cargo tests, then every VM test script
 #   make vm-test    VM tests only (T=test_basic for one script)
-#   make fuzz       fuzz the allocators (FUZZ_SECONDS per target; needs nightly)
+#   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make clean      remove build products in the checkout (not the cache)
 
@@ -41,7 +41,7 @@ vm-test: toolchain
 test: toolchain host-test vm-test
 
 fuzz:
-	@$(SCRIPTS)/fuzz.sh $(FUZZ_SECONDS)
+	$(MAKE) -C allocators fuzz FUZZ_TIME=$(FUZZ_SECONDS)
 
 lab:
 	cargo run --release -q -p zpool-lab -- $(LAB_DIR)

@@ -10,5 +10,5 @@ if ! make -C "$kout" M="$RZ_TOP" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" RUSTDOC=
     cat "$RZ_TOP/.module-build.log" >&2
     rz_die "rzram.ko failed to build"
 fi
-grep -E 'warning|error' "$RZ_TOP/.module-build.log" >&2 || true
+grep -E -A 6 "^(warning|error)" "$RZ_TOP/.module-build.log" >&2 || true
 echo "$RZ_TOP/rzram.ko"

@@ -42,9 +42,9 @@ fn compress(work: &mut [u8], src: &[u8], dst: &mut [u8]) -> Result<usize> {
     if work.len() < LZ4_MEM_COMPRESS {
         return Err(EINVAL);
     }
-    // SAFETY: The pointers and lengths come from live slices; LZ4 never
-    // writes more than `dst.len()` bytes to `dst` and uses at most
-    // `LZ4_MEM_COMPRESS` bytes of `work`, which was checked above.
+    // The work area was checked above to hold `LZ4_MEM_COMPRESS` bytes.
+    // SAFETY: Live slices; LZ4 writes at most `dst.len()` bytes to `dst` and
+    // at most `LZ4_MEM_COMPRESS` bytes to `work`.
     let ret = unsafe {
         LZ4_compress_default(
             src.as_ptr().cast(),

@@ -11,6 +11,7 @@
 use kernel::{
     alloc::KVVec,
     new_mutex,
+    page::PAGE_SIZE,
     prelude::*,
     sync::Mutex, //
 };
@@ -19,7 +20,7 @@ use crate::backend_lz4;
 
 /// Output room of a stream: incompressible input may grow past a page and
 /// the compressor must never write out of bounds (zram uses two pages too).
-const STREAM_BUF_SIZE: usize = 2 * kernel::page::PAGE_SIZE;
+const STREAM_BUF_SIZE: usize = 2 * PAGE_SIZE;
 
 /// One compression algorithm.
 pub(crate) struct CodecOps {
@@ -72,9 +73,9 @@ impl Streams {
     /// Compresses `src` on the current CPU's stream and hands the result to
     /// `f` while the stream is still held. May sleep.
     pub(crate) fn compress<R>(&self, src: &[u8], f: impl FnOnce(Result<&[u8]>) -> R) -> R {
-        let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
-        let Some(stream) = self.streams.get(cpu % self.streams.len().max(1)) else {
-            return f(Err(EINVAL));
+        let stream = match self.current() {
+            Ok(stream) => stream,
+            Err(e) => return f(Err(e)),
         };
         let mut guard = stream.lock();
         let Stream { work, buf } = &mut *guard;
@@ -82,6 +83,21 @@ impl Streams {
             Ok(len) => f(buf.get(..len).ok_or(EINVAL)),
             Err(e) => f(Err(e)),
         }
+    }
+
+    /// Runs `f` with the current CPU's stream buffer as a page-sized bounce
+    /// buffer for reads. May sleep.
+    pub(crate) fn with_bounce<R>(&self, f: impl FnOnce(&mut [u8; PAGE_SIZE]) -> Result<R>) -> Result<R> {
+        let stream = self.current()?;
+        let mut guard = stream.lock();
+        let bounce = guard.buf.get_mut(..PAGE_SIZE).ok_or(EINVAL)?;
+        f(bounce.try_into().map_err(|_| EINVAL)?)
+    }
+
+    /// The stream of the current CPU (any stream will do if the task moves).
+    fn current(&self) -> Result<&Pin<KBox<Mutex<Stream>>>> {
+        let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
+        self.streams.get(cpu % self.streams.len().max(1)).ok_or(EINVAL)
     }
 
     /// Decompresses `src` into `dst` (no stream needed for any backend here).

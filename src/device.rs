@@ -10,8 +10,10 @@
 //! Locking: `init` (a mutex) serialises sysfs changes of the device state.
 //! A slot's bit lock guards that slot; it is taken with preemption disabled
 //! and nothing that can sleep runs under it, because swap frees slots from
-//! atomic context. Compression runs under a stream mutex, before the slot
-//! lock. Order: `init` → stream → slot.
+//! atomic context. Compression and reads run under a stream mutex (for its
+//! buffers), taken before the slot lock. I/O smaller than a page goes
+//! through the `partial` bounce page under its mutex. Order: `init`, then
+//! `partial` → stream → slot → pool locks.
 
 use core::{
     ptr,
@@ -31,8 +33,9 @@ use crate::{
     codec::{Streams, BACKENDS},
     same_filled::{fill_page, same_filled},
     slot::{Slot, SlotContent, SlotGuard},
-    stats::Stats,
-    store::Store, //
+    allocators::{Backend, Handle},
+    pool::{KernelPages, Pool},
+    stats::Stats, //
 };
 
 extern "C" {
@@ -53,7 +56,7 @@ pub(crate) struct Backing {
     pub(crate) disksize: u64,
     slots: VVec<Slot>,
     pub(crate) streams: Streams,
-    pub(crate) store: Store,
+    pub(crate) pool: Pool,
     /// Bounce page for I/O smaller than a page (read-modify-write).
     partial: Pin<KBox<Mutex<KVVec<u8>>>>,
 }
@@ -64,24 +67,12 @@ impl Backing {
             disksize,
             slots: VVec::zeroed(slots, GFP_KERNEL)?,
             streams: Streams::new(BACKENDS[0])?,
-            store: Store::new(),
+            pool: Pool::new(Backend::Zsmalloc, KernelPages).ok_or(ENOMEM)?,
             partial: KBox::pin_init(
                 new_mutex!(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?, "rzram_partial"),
                 GFP_KERNEL,
             )?,
         })
-    }
-}
-
-impl Drop for Backing {
-    fn drop(&mut self) {
-        for slot in self.slots.iter() {
-            if let SlotContent::Stored { handle, size, .. } = slot.lock().take() {
-                // SAFETY: The slot held this object; it is taken out and
-                // freed exactly once.
-                unsafe { self.store.free(handle, size) };
-            }
-        }
     }
 }
 
@@ -170,7 +161,7 @@ impl Device {
 
     /// Memory the stored pages take, in pages.
     pub(crate) fn mem_used_pages(&self) -> usize {
-        self.backing().map_or(0, |b| b.store.total_pages())
+        self.backing().map_or(0, |b| b.pool.total_pages())
     }
 
     /// Serves one bio and completes it.
@@ -240,28 +231,33 @@ impl Device {
     }
 
     /// Fills `dst` (one page) with page `index`.
+    ///
+    /// The stream is taken first (it may sleep) for its buffer, which bounces
+    /// objects that straddle two pool pages; then the slot lock keeps the
+    /// object from being freed while it is decompressed.
     fn read_page(&self, b: &Backing, index: usize, dst: &mut [u8]) -> Result {
         let slot = b.slots.get(index).ok_or(EIO)?;
-        let mut locked = LockedSlot::new(slot);
-        let content = locked.get().ok_or(EIO)?.content();
-        match content {
-            SlotContent::Empty => dst.fill(0),
-            SlotContent::Same(word) => fill_page(dst, word),
-            SlotContent::Stored { handle, size, huge } => {
-                // SAFETY: The slot lock is held, so the object stays alive.
-                unsafe {
-                    b.store.read(handle, size, |src| {
-                        if huge {
-                            dst.copy_from_slice(src.get(..PAGE_SIZE).ok_or(EIO)?);
-                            Ok(())
-                        } else {
-                            b.streams.decompress(src, dst)
-                        }
-                    })
-                }?;
+        b.streams.with_bounce(|bounce| {
+            let mut locked = LockedSlot::new(slot);
+            match locked.get().ok_or(EIO)?.content() {
+                SlotContent::Empty => dst.fill(0),
+                SlotContent::Same(word) => fill_page(dst, word),
+                SlotContent::Stored { handle, huge, .. } => {
+                    let handle = Handle::from_raw(handle).ok_or(EIO)?;
+                    b.pool
+                        .read(handle, bounce, |src| {
+                            if huge {
+                                dst.copy_from_slice(src.get(..PAGE_SIZE).ok_or(EIO)?);
+                                Ok(())
+                            } else {
+                                b.streams.decompress(src, dst)
+                            }
+                        })
+                        .map_err(|_| EIO)??;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Stores `src` (one page) as page `index`.
@@ -275,9 +271,13 @@ impl Device {
                     // Incompressible (or a compressor error): keep it as is.
                     _ => (src, true),
                 };
-                let handle = b.store.alloc_write(data)?;
+                let handle = b.pool.alloc(data.len()).map_err(|_| ENOMEM)?;
+                if b.pool.write(handle, data).is_err() {
+                    b.pool.free(handle);
+                    return Err(EIO);
+                }
                 Ok(SlotContent::Stored {
-                    handle,
+                    handle: handle.to_raw(),
                     size: data.len(),
                     huge,
                 })
@@ -298,7 +298,7 @@ impl Device {
         self.account(new);
         self.release(b, old);
         self.stats
-            .update_max_used(b.store.total_pages() as u64);
+            .update_max_used(b.pool.total_pages() as u64);
         Ok(())
     }
 
@@ -324,9 +324,11 @@ impl Device {
             SlotContent::Empty => return,
             SlotContent::Same(_) => Stats::dec(&self.stats.same_pages),
             SlotContent::Stored { handle, size, huge } => {
-                // SAFETY: `c` was taken out of its slot under the slot lock,
-                // so nobody else can reach or free this object.
-                unsafe { b.store.free(handle, size) };
+                // `c` was taken out of its slot under the slot lock, so
+                // nobody else can reach this object any more.
+                if let Some(handle) = Handle::from_raw(handle) {
+                    b.pool.free(handle);
+                }
                 Stats::sub(&self.stats.compr_data_size, size as u64);
                 if huge {
                     Stats::dec(&self.stats.huge_pages);

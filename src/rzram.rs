@@ -11,12 +11,28 @@
 //! - `device.rs`: the per-device state and the page read/write paths.
 //! - `sysfs.rs`: the `/sys/block/rzramN/` attributes (zram's contract).
 //! - `codec.rs` + `backend_lz4.rs`: compressor ops, one file per algorithm.
-//! - `store.rs`: where compressed objects live.
+//! - `pool.rs`: pages and locks for the zpool allocators (`allocators/`),
+//!   where compressed objects live.
 //! - `parse.rs`, `same_filled.rs`, `slot.rs`, `stats.rs`: portable logic,
 //!   shared with the host crate (`src/lib.rs`) and tested there.
 //! - `helpers.c`: forwarders for kernel macros that Rust cannot call.
 
 use kernel::prelude::*;
+
+/// The zpool trait and its backends, shared with the host crate.
+#[path = "../allocators/src"]
+pub mod allocators {
+    pub mod any;
+    pub mod paged;
+    pub mod table;
+    pub mod z3fold;
+    pub mod zbud;
+    pub mod zpool;
+    pub mod zsmalloc;
+
+    pub use any::{AnyPool, Backend};
+    pub use zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool};
+}
 
 mod backend_lz4;
 mod bio;
@@ -27,7 +43,7 @@ pub mod parse;
 pub mod same_filled;
 pub mod slot;
 pub mod stats;
-mod store;
+mod pool;
 mod sysfs;
 
 module! {

@@ -343,10 +343,10 @@ mod tests {
     fn same_content() {
         let s = Slot::default();
         let mut g = s.lock();
-        g.set(SlotContent::Same(0)).unwrap();
+        assert_eq!(g.set(SlotContent::Same(0)), Ok(()));
         assert_eq!(g.content(), SlotContent::Same(0));
         assert!(!g.is_empty());
-        g.set(SlotContent::Same(usize::MAX)).unwrap();
+        assert_eq!(g.set(SlotContent::Same(usize::MAX)), Ok(()));
         assert_eq!(g.content(), SlotContent::Same(usize::MAX));
         drop(g);
         let mut g = s.lock();
@@ -441,7 +441,7 @@ mod tests {
         assert!(!g.test_flag(FLAG_IDLE));
         assert!(g.test_flag(FLAG_INCOMPRESSIBLE));
         // A new write clears them, like zram's slot_free().
-        g.set(SlotContent::Same(1)).unwrap();
+        assert_eq!(g.set(SlotContent::Same(1)), Ok(()));
         assert!(!g.test_flag(FLAG_INCOMPRESSIBLE));
         g.set_flag(FLAG_IDLE);
         g.take();
@@ -474,13 +474,13 @@ mod tests {
                 });
                 assert!(spins > 0);
                 assert_eq!(g2.content(), SlotContent::Same(42));
-                g2.set(SlotContent::Same(43)).unwrap();
+                assert_eq!(g2.set(SlotContent::Same(43)), Ok(()));
             });
             while !held.load(Ordering::Relaxed) {
                 std::thread::yield_now();
             }
             let mut g = g;
-            g.set(SlotContent::Same(42)).unwrap();
+            assert_eq!(g.set(SlotContent::Same(42)), Ok(()));
             drop(g);
         });
         assert_eq!(s.lock().content(), SlotContent::Same(43));
@@ -501,7 +501,7 @@ mod tests {
                             SlotContent::Empty => 0,
                             other => panic!("unexpected {other:?}"),
                         };
-                        g.set(SlotContent::Same(n + 1)).unwrap();
+                        assert_eq!(g.set(SlotContent::Same(n + 1)), Ok(()));
                     }
                 });
             }

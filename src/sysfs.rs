@@ -110,9 +110,9 @@ pub(crate) fn groups() -> *mut *const bindings::attribute_group {
 /// `dev` must be the device of a live rzram gendisk, as passed to a sysfs
 /// callback of one of the attributes above.
 unsafe fn device_of<'a>(dev: *mut bindings::device) -> &'a Device {
-    // SAFETY: A gendisk's device is `bd_device` inside its `part0` block
-    // device (`dev_to_bdev()`), so stepping back by the field offset gives
-    // the block device; its `bd_disk` is our live gendisk.
+    // A gendisk's device is `bd_device` inside its `part0` block device
+    // (`dev_to_bdev()`): stepping back by the field offset gives that.
+    // SAFETY: So `bdev` is valid, and its `bd_disk` is our live gendisk.
     unsafe {
         let bdev = dev
             .byte_sub(core::mem::offset_of!(bindings::block_device, bd_device))

@@ -26,6 +26,7 @@ max=$(mm_stat_col 5)
 if [ "$max" -gt 0 ]; then pass "mem_used_max is $max"; else fail "mem_used_max is 0"; fi
 freed=$(awk '{print $4}' $SYS/io_stat)
 if [ "$freed" -gt 1000 ]; then pass "swap freed $freed slots through slot_free_notify"; else fail "notify_free is $freed"; fi
+expect_err "rmmod while swap is on is refused" "unavailable" "rmmod rzram"
 check "swapoff /dev/rzram0" swapoff /dev/rzram0
 # Only the swap header (page 0, written by mkswap) may remain.
 expect_eq "after swapoff only the swap header is stored" "$(mm_stat_col 1)" 4096

@@ -1,0 +1,32 @@
+//! rzram's compressed-object allocators.
+//!
+//! A pool stores compressed pages ("objects", 1..=4096 bytes) in pages it gets
+//! from a [`zpool::PageProvider`] and hands out word-sized [`zpool::Handle`]s.
+//! Three backends implement [`zpool::Zpool`]:
+//!
+//! * [`zsmalloc::ZsPool`]: size classes and multi-page zspages, densest;
+//! * [`zbud::ZbudPool`]: at most two objects per page, simple and predictable;
+//! * [`z3fold::Z3foldPool`]: at most three objects per page.
+//!
+//! [`any::AnyPool`] selects one of them at run time by [`any::Backend`].
+//!
+//! The crate is `no_std` without liballoc. The kernel module compiles these
+//! files unchanged as a module tree, so the sources refer to each other only
+//! through `super::` paths and this file holds nothing but the module list.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod any;
+pub mod paged;
+pub mod table;
+pub mod z3fold;
+pub mod zbud;
+pub mod zpool;
+pub mod zsmalloc;
+
+pub use any::{AnyPool, Backend};
+pub use zpool::{
+    AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, SpinLockHost, Zpool,
+    PAGE_SIZE,
+};

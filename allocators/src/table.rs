@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A growable table of fixed-size records stored in provider pages.
+//!
+//! Backends keep their metadata here: zsmalloc its handle entries and zspage
+//! descriptors, zbud and z3fold their page entries. Records are named by a
+//! dense index so that handles can carry it and validate it.
+//!
+//! # Layout
+//!
+//! ```text
+//! root[ROOT_SLOTS] --> directory page: DIR_SLOTS leaf pointers
+//!                         --> leaf page: PAGE_SIZE / SIZE records
+//! ```
+//!
+//! Record `i` lives in leaf `i / PER_LEAF` at offset `(i % PER_LEAF) * SIZE`.
+//! Leaf and directory pages are counted by [`RecordTable::pages`] and are only
+//! given back when the table is released.
+//!
+//! # Free records
+//!
+//! The first word of a free record holds `(next + 1) << 1 | 1` (odd); users
+//! must keep the first word of a live record even (page pointers, tagged
+//! entries), which is how [`RecordTable::for_each_live`] and validation tell
+//! them apart. [`RecordTable::alloc`] sets the first word to 0.
+//!
+//! # Lock order
+//!
+//! The table lock is a leaf: nothing else is locked while it is held, and the
+//! page provider is called without it (pages are allocated first and given
+//! back if another CPU grew the table meanwhile).
+//!
+//! Reading a record ([`RecordTable::get`]) takes no lock: leaf and directory
+//! pointers are published with release stores before any index in them is
+//! handed out, and are never removed while the table lives.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use super::zpool::{page_to_word, word_to_page, Locked, PageProvider, PoolLock, PAGE_SIZE};
+
+/// Directory pages the root can point to. 256 directories of 512 leaves give
+/// 67M handle entries or 6M zspage descriptors, while the root stays 2 KiB.
+const ROOT_SLOTS: usize = 256;
+/// Leaf pointers in one directory page (one page of pointers).
+const DIR_SLOTS: usize = PAGE_SIZE / core::mem::size_of::<usize>();
+
+/// Bit 0 set in the first word marks a free record.
+const FREE_BIT: usize = 1;
+
+struct State {
+    /// `index + 1` of the first free record, 0 if none.
+    free_head: usize,
+    /// Records below this index have been handed out at least once.
+    hwm: usize,
+    /// Leaf pages installed.
+    leaves: usize,
+}
+
+/// A table of `SIZE`-byte records.
+///
+/// # Invariants
+///
+/// * `root[d]` is non-null for `d < ceil(leaves / DIR_SLOTS)`, and entry `l`
+///   of the directories is a valid leaf page for `l < leaves`; all are pages
+///   of the provider passed to `alloc`, owned by the table.
+/// * `capacity == leaves * PER_LEAF`; `hwm <= capacity`.
+/// * Free records (in the list starting at `free_head`) are all `< hwm`.
+pub struct RecordTable<L: PoolLock, const SIZE: usize> {
+    state: Locked<L, State>,
+    capacity: AtomicUsize,
+    pages: AtomicUsize,
+    root: [AtomicPtr<usize>; ROOT_SLOTS],
+}
+
+enum Step {
+    Got(usize),
+    NeedLeaf,
+    NeedDir,
+    Full,
+}
+
+impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
+    /// Records per leaf page.
+    pub const PER_LEAF: usize = PAGE_SIZE / SIZE;
+    const CHECK: () = assert!(SIZE >= 8 && SIZE.is_multiple_of(8) && SIZE <= PAGE_SIZE);
+
+    /// Creates an empty table; `None` if its lock cannot be created.
+    pub fn new() -> Option<Self> {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::CHECK;
+        Some(Self {
+            state: Locked::new(State {
+                free_head: 0,
+                hwm: 0,
+                leaves: 0,
+            })?,
+            capacity: AtomicUsize::new(0),
+            pages: AtomicUsize::new(0),
+            root: [const { AtomicPtr::new(core::ptr::null_mut()) }; ROOT_SLOTS],
+        })
+    }
+
+    /// Pages the table holds (leaves and directories).
+    pub fn pages(&self) -> usize {
+        self.pages.load(Ordering::Relaxed)
+    }
+
+    /// Records ever handed out (live or free); the iteration bound.
+    pub fn high_water(&self) -> usize {
+        self.state.with(|s| s.hwm)
+    }
+
+    /// Pointer to record `idx`, or `None` if `idx` was never allocated.
+    pub fn get(&self, idx: usize) -> Option<NonNull<u8>> {
+        if idx >= self.capacity.load(Ordering::Acquire) {
+            return None;
+        }
+        let leaf = idx / Self::PER_LEAF;
+        let dir = self.root.get(leaf / DIR_SLOTS)?.load(Ordering::Acquire);
+        if dir.is_null() {
+            return None;
+        }
+        // SAFETY: `leaf < leaves` because `idx < capacity`, so directory
+        // `leaf / DIR_SLOTS` is a live page of DIR_SLOTS words (invariant) and
+        // the slot is in bounds. It is only written while installing a leaf,
+        // before `capacity` is raised with release ordering.
+        let leaf_ptr = unsafe { *dir.add(leaf % DIR_SLOTS) };
+        let leaf_ptr = word_to_page(leaf_ptr);
+        // SAFETY: the leaf is a live page and the offset stays below
+        // PER_LEAF * SIZE <= PAGE_SIZE.
+        NonNull::new(unsafe { leaf_ptr.add((idx % Self::PER_LEAF) * SIZE) })
+    }
+
+    /// The first word of record `idx` as an atomic.
+    pub fn word(&self, idx: usize) -> Option<&AtomicUsize> {
+        let p = self.get(idx)?;
+        // SAFETY: records are 8-aligned (SIZE is a multiple of 8 in a
+        // page-aligned leaf) and live as long as the table (`&self`).
+        Some(unsafe { &*(p.as_ptr() as *const AtomicUsize) })
+    }
+
+    /// Whether `idx` names an allocated record.
+    pub fn is_live(&self, idx: usize) -> bool {
+        match self.word(idx) {
+            Some(w) => w.load(Ordering::Relaxed) & FREE_BIT == 0,
+            None => false,
+        }
+    }
+
+    /// Allocates a record, growing the table with pages from `provider`
+    /// (called without the table lock). The record's first word is set to 0.
+    pub fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
+        let mut spare_leaf: Option<NonNull<u8>> = None;
+        let mut spare_dir: Option<NonNull<u8>> = None;
+        let got = loop {
+            let step = self.state.with(|s| {
+                if let Some(i) = s.free_head.checked_sub(1) {
+                    let w = self.word(i).map(|w| w.load(Ordering::Relaxed));
+                    // The list holds only odd words (invariant); be defensive.
+                    s.free_head = match w {
+                        Some(w) if w & FREE_BIT != 0 => w >> 1,
+                        _ => 0,
+                    };
+                    return Step::Got(i);
+                }
+                if s.hwm < s.leaves * Self::PER_LEAF {
+                    s.hwm += 1;
+                    return Step::Got(s.hwm - 1);
+                }
+                let d = s.leaves / DIR_SLOTS;
+                let Some(root_slot) = self.root.get(d) else {
+                    return Step::Full;
+                };
+                if root_slot.load(Ordering::Relaxed).is_null() {
+                    let Some(dir) = spare_dir.take() else {
+                        return Step::NeedDir;
+                    };
+                    root_slot.store(dir.as_ptr() as *mut usize, Ordering::Release);
+                    self.pages.fetch_add(1, Ordering::Relaxed);
+                }
+                let Some(leaf) = spare_leaf.take() else {
+                    return Step::NeedLeaf;
+                };
+                let dir = root_slot.load(Ordering::Relaxed);
+                // SAFETY: `dir` is the live directory page for leaf number
+                // `s.leaves` (installed above or earlier), the slot is in
+                // bounds, and nobody reads it before `capacity` grows.
+                unsafe { *dir.add(s.leaves % DIR_SLOTS) = page_to_word(leaf.as_ptr()) };
+                self.pages.fetch_add(1, Ordering::Relaxed);
+                s.leaves += 1;
+                self.capacity
+                    .store(s.leaves * Self::PER_LEAF, Ordering::Release);
+                s.hwm += 1;
+                Step::Got(s.hwm - 1)
+            });
+            match step {
+                Step::Got(i) => break Some(i),
+                Step::Full => break None,
+                Step::NeedLeaf => match provider.alloc_page() {
+                    Some(p) => spare_leaf = Some(p),
+                    None => break None,
+                },
+                Step::NeedDir => match provider.alloc_page() {
+                    Some(p) => spare_dir = Some(p),
+                    None => break None,
+                },
+            }
+        };
+        for p in [spare_leaf, spare_dir].into_iter().flatten() {
+            // SAFETY: the page came from `provider.alloc_page` and was not
+            // installed, so nothing else refers to it.
+            unsafe { provider.free_page(p) };
+        }
+        let i = got?;
+        self.word(i)?.store(0, Ordering::Relaxed);
+        Some(i)
+    }
+
+    /// Returns record `idx` to the free list. Ignores indices that are out of
+    /// range or already free.
+    pub fn free(&self, idx: usize) {
+        self.state.with(|s| {
+            if let Some(w) = self.word(idx) {
+                if w.load(Ordering::Relaxed) & FREE_BIT == 0 && idx < s.hwm {
+                    w.store((s.free_head << 1) | FREE_BIT, Ordering::Relaxed);
+                    s.free_head = idx + 1;
+                }
+            }
+        })
+    }
+
+    /// Calls `f(index, record)` for every live record. Not synchronized with
+    /// concurrent `alloc`/`free`; meant for teardown and statistics.
+    pub fn for_each_live(&self, mut f: impl FnMut(usize, NonNull<u8>)) {
+        for i in 0..self.high_water() {
+            if let Some(p) = self.get(i) {
+                if self.is_live(i) {
+                    f(i, p);
+                }
+            }
+        }
+    }
+
+    /// Gives every table page back to `provider`. The table is empty
+    /// afterwards.
+    ///
+    /// # Safety
+    ///
+    /// `provider` must be the provider every `alloc` call used, and no
+    /// pointer obtained from `get` may be used afterwards.
+    pub unsafe fn release<P: PageProvider>(&mut self, provider: &P) {
+        let s = self.state.get_mut();
+        let leaves = s.leaves;
+        *s = State {
+            free_head: 0,
+            hwm: 0,
+            leaves: 0,
+        };
+        self.capacity.store(0, Ordering::Relaxed);
+        for l in 0..leaves {
+            let dir = self.root[l / DIR_SLOTS].load(Ordering::Relaxed);
+            // SAFETY: leaf `l < leaves` is installed in its directory
+            // (invariant); both are still live.
+            let leaf = word_to_page(unsafe { *dir.add(l % DIR_SLOTS) });
+            if let Some(p) = NonNull::new(leaf) {
+                // SAFETY: the leaf came from `provider` and is dropped here.
+                unsafe { provider.free_page(p) };
+            }
+        }
+        for slot in self.root.iter() {
+            if let Some(p) = NonNull::new(slot.swap(core::ptr::null_mut(), Ordering::Relaxed)) {
+                // SAFETY: directories came from `provider`; no leaf pointer
+                // is read after this point.
+                unsafe { provider.free_page(p.cast()) };
+            }
+        }
+        self.pages.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::zpool::testing::TestProvider;
+    use super::super::zpool::SpinLockHost;
+    use super::*;
+
+    #[test]
+    fn grow_free_reuse_release() {
+        let tp = TestProvider::new();
+        let p = &tp;
+        let mut t = RecordTable::<SpinLockHost, 8>::new().unwrap();
+        let n = 3 * 512 + 7;
+        let ids: Vec<usize> = (0..n).map(|_| t.alloc(&p).unwrap()).collect();
+        assert_eq!(ids, (0..n).collect::<Vec<_>>());
+        assert_eq!(t.pages(), 4 + 1);
+        assert_eq!(tp.held(), 5);
+        for i in (0..n).step_by(3) {
+            t.word(i).unwrap().store(0x1000, Ordering::Relaxed);
+            t.free(i);
+            assert!(!t.is_live(i));
+        }
+        t.free(0); // double free is ignored
+        t.free(n + 10_000);
+        let mut again: Vec<usize> = (0..n.div_ceil(3)).map(|_| t.alloc(&p).unwrap()).collect();
+        again.sort();
+        assert_eq!(again, (0..n).step_by(3).collect::<Vec<_>>());
+        assert_eq!(t.alloc(&p), Some(n));
+        let mut live = 0;
+        t.for_each_live(|_, _| live += 1);
+        assert_eq!(live, n + 1);
+        // SAFETY: same provider, no pointers kept.
+        unsafe { t.release(&p) };
+        assert_eq!(tp.held(), 0);
+    }
+
+    #[test]
+    fn failure_leaves_table_consistent() {
+        let tp = TestProvider::new();
+        let p = &tp;
+        let mut t = RecordTable::<SpinLockHost, 88>::new().unwrap();
+        tp.budget.store(1, Ordering::Relaxed);
+        // One page is not enough for a directory plus a leaf.
+        assert_eq!(t.alloc(&p), None);
+        assert_eq!(tp.held(), 1);
+        tp.budget.store(usize::MAX, Ordering::Relaxed);
+        assert_eq!(t.alloc(&p), Some(0));
+        assert_eq!(tp.held(), 2);
+        // SAFETY: same provider, no pointers kept.
+        unsafe { t.release(&p) };
+        assert_eq!(tp.held(), 0);
+    }
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+//! zsmalloc-style backend: size classes, multi-page zspages, objects that
+//! straddle pages, handle indirection and compaction.
+//!
+//! # Layout
+//!
+//! An object of `len` bytes goes into the size class whose slot fits
+//! `len + 4` (see `zsmalloc/class.rs`: 16-byte steps, 1..=12 pages per zspage
+//! chosen for the least waste, neighbours with the same layout merged). A
+//! zspage is a byte stream over its pages; slot `i` starts at `i * size` and
+//! may cross into the next page:
+//!
+//! ```text
+//!  page 0                          page 1
+//! +--------+--------+--------+----+---+--------+-----
+//! |h| obj 0|h| obj 1|h| obj 2|h| ob|j 3|h| obj 4| ...
+//! +--------+--------+--------+----+---+--------+-----
+//! h = 4-byte header: allocated  (handle index << 1) | 1
+//!                    free       (next free object << 1)
+//! ```
+//!
+//! Zspage descriptors (page list, fullness-list links, free list head, pin
+//! count; 120 bytes) live in a [`RecordTable`] of their own, so pages hold only
+//! objects. Objects whose slot reaches [`class::HUGE_SLOT`] (3792 bytes)
+//! take a page each, without header or descriptor.
+//!
+//! # Handles
+//!
+//! The handle carries the index of a handle-table entry, the length and the
+//! class (tag 255 = huge). The entry (one word, in a second [`RecordTable`])
+//! holds the object's current location, which compaction rewrites:
+//!
+//! ```text
+//! 0                                   reserved (allocated, not yet placed)
+//! zspage id << 15 | object << 3 | 0b010   object in a zspage
+//! page address | 0b100                    huge object
+//! ```
+//!
+//! # Locking
+//!
+//! One lock per size class protects its fullness lists, its zspage
+//! descriptors, object headers and the handle entries of its objects. The two
+//! tables have their own leaf locks. Lock order: a class lock may be held
+//! while taking nothing else; the table locks are taken only when no class
+//! lock is held. No two class locks are ever held together, so compaction
+//! works one class at a time. The page provider is never called with a lock
+//! held: a new zspage is allocated and initialized outside the class lock and
+//! given back if another CPU made room meanwhile.
+//!
+//! Readers and writers find the object under the class lock, raise the
+//! zspage's pin count, drop the lock and then copy; compaction does not take
+//! objects out of a pinned zspage. Huge objects never move and need no lock.
+
+pub mod class;
+mod compact;
+mod zspage;
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::paged::PagedArray;
+use super::table::RecordTable;
+use super::zpool::{page_to_word, word_to_page, 
+    copy_streams, AccessError, AllocError, ClassStats, Handle, Locked, PageProvider, PoolLock,
+    Zpool, PAGE_SIZE,
+};
+use class::{class_for, SizeClass, CLASSES, DESC_SIZE, MAX_PAGES, NR_CLASSES, OBJ_HEADER};
+use zspage::{ClassState, Zspage, NONE, NR_GROUPS};
+
+/// Handle tag of huge objects (classes use 0..NR_CLASSES).
+const HUGE_TAG: u8 = u8::MAX;
+/// Handle-entry kind bits (bit 0 stays clear for the record table).
+const E_KIND: usize = 0b110;
+const E_ZS: usize = 0b010;
+const E_HUGE: usize = 0b100;
+/// Object index field of an entry: 12 bits, as a zspage has ≤ 4096 objects.
+const E_OBJ_SHIFT: u32 = 3;
+const E_OBJ_MASK: usize = 0xfff;
+const E_ID_SHIFT: u32 = 15;
+
+fn enc_zs(id: u32, obj: usize) -> usize {
+    ((id as usize) << E_ID_SHIFT) | (obj << E_OBJ_SHIFT) | E_ZS
+}
+
+/// An emptied zspage taken out of its class: descriptor id, pages, count.
+type Empty = (u32, [*mut u8; MAX_PAGES], usize);
+
+/// A pinned object: the zspage cannot lose it to compaction until dropped.
+struct Pinned {
+    d: *mut Zspage,
+    /// Object payload start in the zspage stream.
+    off: usize,
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        // SAFETY: the zspage holds the pinned object, so it stays live until
+        // the pin is dropped; `pin` is atomic.
+        unsafe { (*self.d).pin.fetch_sub(1, Ordering::Release) };
+    }
+}
+
+/// zsmalloc-style pool. See the module documentation.
+///
+/// # Invariants
+///
+/// Every live descriptor of `descs` is a zspage of the class it names, on the
+/// fullness list of its fullness or full; every handle entry of kind zspage
+/// points at an allocated object whose header names the entry; every huge
+/// entry owns a provider page. `zspage_pages` and `huge` count those pages.
+pub struct ZsPool<P: PageProvider, L: PoolLock> {
+    provider: P,
+    handles: RecordTable<L, 8>,
+    descs: RecordTable<L, DESC_SIZE>,
+    /// Per-class state, out of line: inline it would make the pool ~13 KiB,
+    /// too big to build on a kernel stack (see `paged.rs`).
+    classes: PagedArray<Locked<L, ClassState>, NR_CLASSES>,
+    zspage_pages: AtomicUsize,
+    huge: AtomicUsize,
+}
+
+impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
+    fn free_pages(&self, pages: &[*mut u8]) {
+        for &p in pages {
+            if let Some(p) = NonNull::new(p) {
+                // SAFETY: every non-null pointer passed here is a provider
+                // page that the caller owns and no longer uses.
+                unsafe { self.provider.free_page(p) };
+            }
+        }
+    }
+
+    /// Takes a free object of class `c` for handle entry `idx` and publishes
+    /// its location. Class lock held (`st`).
+    fn take_obj(&self, st: &mut ClassState, c: usize, idx: usize) -> bool {
+        let info = CLASSES[c];
+        for g in (0..NR_GROUPS).rev() {
+            let id = st.heads[g];
+            let Some(d) = zspage::desc(&self.descs, id) else {
+                continue;
+            };
+            // SAFETY: list members are live zspages of class `c` and we hold
+            // its lock.
+            let Some(obj) = (unsafe { zspage::pop_free(d, info.size) }) else {
+                continue;
+            };
+            // SAFETY: as above; `obj` was just taken off `d`'s free list.
+            unsafe {
+                zspage::set_header(d, info.size, obj, zspage::used_header(idx));
+                zspage::regroup(st, &self.descs, id, d);
+            }
+            st.inuse += 1;
+            if let Some(e) = self.handles.word(idx) {
+                e.store(enc_zs(id, obj), Ordering::Release);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn alloc_in_class(&self, c: usize, idx: usize) -> Result<(), AllocError> {
+        let class = self.classes.get(c).ok_or(AllocError::InvalidSize)?;
+        if class.with(|st| self.take_obj(st, c, idx)) {
+            return Ok(());
+        }
+        let info = CLASSES[c];
+        let (npages, objs) = (info.pages, info.objs);
+        let mut pages = [core::ptr::null_mut(); MAX_PAGES];
+        for slot in pages.iter_mut().take(npages) {
+            match self.provider.alloc_page() {
+                Some(p) => *slot = p.as_ptr(),
+                None => {
+                    self.free_pages(&pages);
+                    return Err(AllocError::NoMemory);
+                }
+            }
+        }
+        let Some(id) = self.descs.alloc(&self.provider) else {
+            self.free_pages(&pages);
+            return Err(AllocError::NoMemory);
+        };
+        let d = match zspage::desc(&self.descs, id as u32) {
+            Some(d) if id < NONE as usize => d,
+            _ => {
+                self.descs.free(id);
+                self.free_pages(&pages);
+                return Err(AllocError::NoMemory);
+            }
+        };
+        let id = id as u32;
+        // SAFETY: the record was just allocated to us and nobody else knows
+        // it; the pages are ours and the class layout fits them.
+        unsafe { zspage::init(d, &pages, npages, c, info.size, objs) };
+        // (used the new zspage, placed the object)
+        let (used, placed) = class.with(|st| {
+            if self.take_obj(st, c, idx) {
+                return (false, true);
+            }
+            // SAFETY: `d` is live, ours, on no list; class lock held.
+            unsafe { zspage::link(st, &self.descs, id, d, zspage::group_of(0, objs)) };
+            st.zspages += 1;
+            st.slots += objs;
+            st.pages += npages;
+            self.zspage_pages.fetch_add(npages, Ordering::Relaxed);
+            (true, self.take_obj(st, c, idx))
+        });
+        if !used {
+            self.descs.free(id as usize);
+            self.free_pages(&pages);
+        }
+        if placed {
+            Ok(())
+        } else {
+            Err(AllocError::NoMemory)
+        }
+    }
+
+    /// Takes the empty zspage `d` out of its class (class lock held).
+    fn remove_zspage(&self, st: &mut ClassState, id: u32, d: *mut Zspage) -> Empty {
+        // SAFETY: `d` is a live, empty zspage of the locked class.
+        unsafe {
+            zspage::unlink(st, &self.descs, d);
+            let n = (*d).npages as usize;
+            st.zspages -= 1;
+            st.slots -= (*d).objs as usize;
+            st.pages -= n;
+            (id, (*d).pages, n)
+        }
+    }
+
+    /// Gives an emptied zspage back (no lock held); returns its page count.
+    fn release_zspage(&self, (id, pages, n): Empty) -> usize {
+        self.zspage_pages.fetch_sub(n, Ordering::Relaxed);
+        self.descs.free(id as usize);
+        self.free_pages(pages.get(..n).unwrap_or(&[]));
+        n
+    }
+
+    /// Looks up a zspage object under the class lock. Returns the descriptor
+    /// id, descriptor and object index.
+    fn lookup(&self, h: Handle, c: usize, idx: usize) -> Option<(u32, *mut Zspage, usize)> {
+        let e = self.handles.word(idx)?.load(Ordering::Acquire);
+        if e & E_KIND != E_ZS || e & 1 != 0 {
+            return None;
+        }
+        let id = u32::try_from(e >> E_ID_SHIFT).ok()?;
+        let obj = (e >> E_OBJ_SHIFT) & E_OBJ_MASK;
+        if !self.descs.is_live(id as usize) {
+            return None;
+        }
+        let d = zspage::desc(&self.descs, id)?;
+        let info = CLASSES.get(c)?;
+        // SAFETY: `d` is a live descriptor; for a valid handle it belongs to
+        // class `c`, whose lock the caller holds (see the `Zpool` contract
+        // about stale handles).
+        unsafe {
+            if (*d).class as usize != c
+                || obj >= (*d).objs as usize
+                || h.len() + OBJ_HEADER > info.size
+            {
+                return None;
+            }
+            if zspage::header(d, info.size, obj) != zspage::used_header(idx) {
+                return None;
+            }
+        }
+        Some((id, d, obj))
+    }
+
+    fn pin(&self, h: Handle) -> Result<Pinned, AccessError> {
+        let idx = h.index().ok_or(AccessError::InvalidHandle)?;
+        let c = h.tag() as usize;
+        let class = self.classes.get(c).ok_or(AccessError::InvalidHandle)?;
+        class.with(|_st| {
+            let (_, d, obj) = self.lookup(h, c, idx).ok_or(AccessError::InvalidHandle)?;
+            // SAFETY: `d` is live and holds the object (checked under lock).
+            unsafe { (*d).pin.fetch_add(1, Ordering::Relaxed) };
+            Ok(Pinned {
+                d,
+                off: obj * CLASSES[c].size + OBJ_HEADER,
+            })
+        })
+    }
+
+    /// Page of a huge object.
+    fn huge_page(&self, h: Handle) -> Result<*mut u8, AccessError> {
+        let idx = h.index().ok_or(AccessError::InvalidHandle)?;
+        let e = self
+            .handles
+            .word(idx)
+            .ok_or(AccessError::InvalidHandle)?
+            .load(Ordering::Acquire);
+        if e & E_KIND != E_HUGE || e & 1 != 0 {
+            return Err(AccessError::InvalidHandle);
+        }
+        Ok(word_to_page(e))
+    }
+}
+
+impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
+    type Provider = P;
+
+    fn new(provider: P) -> Option<Self> {
+        let handles = RecordTable::new()?;
+        let descs = RecordTable::new()?;
+        // Last, so that nothing after it can fail and leak its pages.
+        let classes = PagedArray::new(&provider, |_| Locked::new(ClassState::new()))?;
+        Some(Self {
+            provider,
+            handles,
+            descs,
+            classes,
+            zspage_pages: AtomicUsize::new(0),
+            huge: AtomicUsize::new(0),
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "zsmalloc"
+    }
+
+    fn alloc(&self, len: usize) -> Result<Handle, AllocError> {
+        if len == 0 || len > PAGE_SIZE {
+            return Err(AllocError::InvalidSize);
+        }
+        let class = class_for(len);
+        let tag = match class {
+            SizeClass::Class(c) => c as u8,
+            SizeClass::Huge => HUGE_TAG,
+        };
+        let idx = self
+            .handles
+            .alloc(&self.provider)
+            .ok_or(AllocError::NoMemory)?;
+        let Some(h) = Handle::pack(idx, len, tag) else {
+            self.handles.free(idx);
+            return Err(AllocError::NoMemory);
+        };
+        let r = match class {
+            SizeClass::Class(c) => self.alloc_in_class(c, idx),
+            SizeClass::Huge => match (self.provider.alloc_page(), self.handles.word(idx)) {
+                (Some(p), Some(e)) => {
+                    e.store(page_to_word(p.as_ptr()) | E_HUGE, Ordering::Release);
+                    self.huge.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+                (p, _) => {
+                    self.free_pages(&[p.map_or(core::ptr::null_mut(), |p| p.as_ptr())]);
+                    Err(AllocError::NoMemory)
+                }
+            },
+        };
+        match r {
+            Ok(()) => Ok(h),
+            Err(e) => {
+                self.handles.free(idx);
+                Err(e)
+            }
+        }
+    }
+
+    fn write(&self, h: Handle, data: &[u8]) -> Result<(), AccessError> {
+        if data.len() != h.len() {
+            return Err(AccessError::LengthMismatch);
+        }
+        if h.tag() == HUGE_TAG {
+            let p = self.huge_page(h)?;
+            // SAFETY: the page holds this huge object, which never moves; the
+            // driver does not use the handle concurrently; len <= PAGE_SIZE.
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+            return Ok(());
+        }
+        let pin = self.pin(h)?;
+        // SAFETY: the object is pinned (cannot move) and lies in the zspage
+        // stream at `pin.off..pin.off + len`; nobody else touches it.
+        unsafe {
+            copy_streams(
+                |o| data.as_ptr().add(o),
+                0,
+                |o| zspage::at(pin.d, o),
+                pin.off,
+                data.len(),
+            )
+        };
+        Ok(())
+    }
+
+    fn read<R>(
+        &self,
+        h: Handle,
+        bounce: &mut [u8; PAGE_SIZE],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, AccessError> {
+        let len = h.len();
+        if h.tag() == HUGE_TAG {
+            let p = self.huge_page(h)?;
+            if len > PAGE_SIZE {
+                return Err(AccessError::InvalidHandle);
+            }
+            // SAFETY: the huge page holds the object, `len <= PAGE_SIZE`, and
+            // it neither moves nor changes while we read (driver contract).
+            let s = unsafe { core::slice::from_raw_parts(p, len) };
+            return Ok(f(s));
+        }
+        let pin = self.pin(h)?;
+        let in_page = pin.off & (PAGE_SIZE - 1);
+        if in_page + len <= PAGE_SIZE {
+            // SAFETY: pinned object, entirely within one page of a live
+            // zspage; no concurrent writer (driver contract).
+            let s = unsafe { core::slice::from_raw_parts(zspage::at(pin.d, pin.off), len) };
+            return Ok(f(s));
+        }
+        let bp = bounce.as_mut_ptr();
+        // SAFETY: pinned object in the zspage stream; `bounce` has room for
+        // len <= PAGE_SIZE bytes (checked in `lookup`).
+        unsafe {
+            copy_streams(
+                |o| zspage::at(pin.d, o),
+                pin.off,
+                |o| bp.add(o),
+                0,
+                len,
+            )
+        };
+        Ok(f(&bounce[..len]))
+    }
+
+    fn free(&self, h: Handle) {
+        let Some(idx) = h.index() else {
+            return;
+        };
+        if h.tag() == HUGE_TAG {
+            let Ok(p) = self.huge_page(h) else {
+                return;
+            };
+            self.handles.free(idx);
+            self.huge.fetch_sub(1, Ordering::Relaxed);
+            self.free_pages(&[p]);
+            return;
+        }
+        let c = h.tag() as usize;
+        let Some(class) = self.classes.get(c) else {
+            return;
+        };
+        let info = CLASSES[c];
+        let res = class.with(|st| {
+            let (id, d, obj) = self.lookup(h, c, idx)?;
+            st.inuse -= 1;
+            // SAFETY: `d` is live, of class `c` (lock held), and `obj` is the
+            // allocated object of this handle.
+            unsafe {
+                zspage::push_free(d, info.size, obj);
+                if (*d).inuse == 0 {
+                    return Some(Some(self.remove_zspage(st, id, d)));
+                }
+                zspage::regroup(st, &self.descs, id, d);
+            }
+            Some(None)
+        });
+        let Some(empty) = res else {
+            return;
+        };
+        self.handles.free(idx);
+        if let Some(empty) = empty {
+            self.release_zspage(empty);
+        }
+    }
+
+    fn total_pages(&self) -> usize {
+        self.zspage_pages.load(Ordering::Relaxed)
+            + self.huge.load(Ordering::Relaxed)
+            + self.handles.pages()
+            + self.descs.pages()
+            + self.classes.pages()
+    }
+
+    fn compact(&self) -> usize {
+        let mut freed = 0;
+        for (c, class) in self.classes.iter().enumerate() {
+            while let Some(step) = class.with(|st| self.compact_step(st, c)) {
+                if let Some(empty) = step {
+                    freed += self.release_zspage(empty);
+                }
+            }
+        }
+        freed
+    }
+
+    fn class_count(&self) -> usize {
+        NR_CLASSES + 1
+    }
+
+    fn class_stats(&self, idx: usize) -> Option<ClassStats> {
+        if idx == NR_CLASSES {
+            let n = self.huge.load(Ordering::Relaxed);
+            return Some(ClassStats {
+                size: PAGE_SIZE,
+                pages_per_zspage: 1,
+                objs_per_zspage: 1,
+                objs_in_use: n,
+                objs_allocated: n,
+                zspages: n,
+                pages: n,
+            });
+        }
+        let info = CLASSES.get(idx)?;
+        let (zspages, inuse, slots, pages) = self
+            .classes
+            .get(idx)?
+            .with(|st| (st.zspages, st.inuse, st.slots, st.pages));
+        Some(ClassStats {
+            size: info.size,
+            pages_per_zspage: info.pages,
+            objs_per_zspage: info.objs,
+            objs_in_use: inuse,
+            objs_allocated: slots,
+            zspages,
+            pages,
+        })
+    }
+}
+
+impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
+    fn drop(&mut self) {
+        let provider = &self.provider;
+        self.descs.for_each_live(|_, p| {
+            let d = p.as_ptr() as *mut Zspage;
+            // SAFETY: live descriptors own `npages` provider pages; we have
+            // exclusive access in `drop`.
+            let (pages, n) = unsafe { ((*d).pages, (*d).npages as usize) };
+            for &pg in pages.iter().take(n) {
+                if let Some(pg) = NonNull::new(pg) {
+                    // SAFETY: owned page, freed once.
+                    unsafe { provider.free_page(pg) };
+                }
+            }
+        });
+        self.handles.for_each_live(|_, p| {
+            // SAFETY: records are 8-aligned words; exclusive access.
+            let e = unsafe { *(p.as_ptr() as *const usize) };
+            if e & E_KIND == E_HUGE {
+                if let Some(pg) = NonNull::new(word_to_page(e)) {
+                    // SAFETY: huge entries own their page.
+                    unsafe { provider.free_page(pg) };
+                }
+            }
+        });
+        // SAFETY: both tables only ever used `self.provider`; no record
+        // pointer survives this point.
+        unsafe {
+            self.handles.release(&self.provider);
+            self.descs.release(&self.provider);
+            self.classes.release(&self.provider);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

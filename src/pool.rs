@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel side of the zpool allocators (`allocators/`): where their pages
+//! and locks come from.
+//!
+//! The allocator crate is `no_std` and knows nothing of the kernel: it asks
+//! a [`PageProvider`] for pages and a [`PoolLock`] for mutual exclusion.
+//! Here pages are order-0 kernel pages taken with GFP_NOIO (the caller may
+//! be writing out swap) and locks are the kernel's spinlocks.
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    new_spinlock,
+    prelude::*,
+    sync::SpinLock, //
+};
+
+use crate::allocators::{AnyPool, PageProvider, PoolLock};
+
+extern "C" {
+    fn rzram_gfp_noio() -> u32;
+}
+
+/// The pool type of a device.
+pub(crate) type Pool = AnyPool<KernelPages, KernelLock>;
+
+/// Order-0 pages from the page allocator, mapped (no highmem on x86-64).
+pub(crate) struct KernelPages;
+
+// SAFETY: `alloc_page` returns a fresh, exclusive, page-aligned page of
+// PAGE_SIZE bytes from `get_free_pages`, valid until `free_page` gives it
+// back with `free_pages`; kernel memory is always initialized.
+unsafe impl PageProvider for KernelPages {
+    fn alloc_page(&self) -> Option<NonNull<u8>> {
+        // SAFETY: A forwarder for a constant; no preconditions.
+        let gfp = unsafe { rzram_gfp_noio() };
+        // SAFETY: Any GFP mask is valid; order 0 is one page. May sleep, and
+        // the allocators never call it with a lock held.
+        let addr = unsafe { bindings::get_free_pages_noprof(gfp, 0) };
+        NonNull::new(addr as *mut u8)
+    }
+
+    unsafe fn free_page(&self, page: NonNull<u8>) {
+        // SAFETY: By the trait's contract `page` came from `alloc_page`, so
+        // it is an order-0 allocation of `get_free_pages`.
+        unsafe { bindings::free_pages(page.as_ptr() as usize, 0) };
+    }
+}
+
+/// A kernel spinlock without data, for the allocators' internal state.
+pub(crate) struct KernelLock(Pin<KBox<SpinLock<()>>>);
+
+impl PoolLock for KernelLock {
+    fn new() -> Option<Self> {
+        KBox::pin_init(new_spinlock!((), "rzram_pool"), GFP_KERNEL)
+            .ok()
+            .map(KernelLock)
+    }
+
+    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.0.lock();
+        f()
+    }
+}
