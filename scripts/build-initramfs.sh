@@ -5,6 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 kout=$("$RZ_TOP/scripts/build-kernel.sh")
+export RZ_KERNEL_SAID=$kout
 "$RZ_TOP/scripts/build-module.sh" >/dev/null
 krel=$(cat "$kout/include/config/kernel.release")
 

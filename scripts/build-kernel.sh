@@ -19,7 +19,8 @@ key=$( { cat "${frags[@]}"; cat "$ksrc/.rzram-unpacked"; $RZ_KRUSTC --version;
 kout=$RZ_CACHE/build/$kver-$flavor-$key
 if [ "${1:-}" = --print ]; then echo "$kout"; exit 0; fi
 if [ -f "$kout/.rzram-built" ]; then
-    rz_log "kernel $kver ($flavor) cached in $kout"
+    # Said once per run: nested scripts inherit RZ_KERNEL_SAID.
+    [ "${RZ_KERNEL_SAID:-}" = "$kout" ] || rz_log "kernel $kver ($flavor) cached in $kout"
     echo "$kout"; exit 0
 fi
 

@@ -4,6 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 kout=$("$RZ_TOP/scripts/build-kernel.sh")
+export RZ_KERNEL_SAID=$kout
 rz_log "building rzram.ko against $(basename "$kout")"
 if ! make -C "$kout" M="$RZ_TOP" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" RUSTDOC=/usr/bin/rustdoc \
         modules > "$RZ_TOP/.module-build.log" 2>&1; then

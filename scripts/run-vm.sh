@@ -27,6 +27,7 @@ for n in "$@"; do
 done
 
 kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
+export RZ_KERNEL_SAID=$kout
 if [ $build = 1 ]; then "$RZ_TOP/scripts/build-initramfs.sh" >/dev/null || exit 1; fi
 initrd=$RZ_TOP/out/initramfs.cpio.gz
 [ -f "$initrd" ] || rz_die "no $initrd (run without --no-build)"
