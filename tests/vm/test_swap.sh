@@ -11,7 +11,7 @@ avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 size=$((avail * 3 / 2))
 note "MemAvailable ${avail} MiB, memhog ${size} MiB"
 if out=$(memhog "$size" --passes 2 --prefix 256 2>&1); then
-    echo "$out" | tail -n 3 | sed 's/^/# /'
+    echo "$out" | grep -E 'VmSwap|swaps:|PASS' | sed 's/^/# /'
     echo "$out" | grep -q '^memhog: PASS' && pass "memhog verified $size MiB through swap" || fail "memhog: no PASS line"
 else
     echo "$out" | tail -n 5 | sed 's/^/# /'
@@ -22,6 +22,8 @@ note "mm_stat: $(cat $SYS/mm_stat)"
 note "io_stat: $(cat $SYS/io_stat)"
 swapped=$(echo "$out" | sed -n 's/.*VmSwap: *\([0-9]*\) kB.*/\1/p' | sort -n | tail -n 1)
 if [ "${swapped:-0}" -gt $((64 * 1024)) ]; then pass "memhog had ${swapped} kB in swap"; else fail "memhog's VmSwap peaked at '${swapped}' kB"; fi
+used=$(echo "$out" | awk '/swaps: \/dev\/rzram0/ {print $6}' | sort -n | tail -n 1)
+if [ "${used:-0}" -gt $((64 * 1024)) ]; then pass "/proc/swaps showed ${used} kB used on rzram0 under pressure"; else fail "rzram0 swap use peaked at '${used}' kB"; fi
 max=$(mm_stat_col 5)
 if [ "$max" -gt 0 ]; then pass "mem_used_max is $max"; else fail "mem_used_max is 0"; fi
 freed=$(awk '{print $4}' $SYS/io_stat)

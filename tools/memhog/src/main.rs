@@ -331,9 +331,16 @@ fn vm_swap() -> Option<String> {
 }
 
 /// Print the swap usage line, if the kernel reports it.
+/// Prints this process's swap use and, while the memory is still held, the
+/// swap devices' use (`/proc/swaps`), when the system has them.
 fn print_vm_swap() {
     if let Some(v) = vm_swap() {
         println!("memhog: VmSwap: {v}");
+    }
+    if let Ok(swaps) = std::fs::read_to_string("/proc/swaps") {
+        for line in swaps.lines() {
+            println!("memhog: swaps: {line}");
+        }
     }
 }
 
