@@ -239,11 +239,13 @@ pub struct ClassStats {
     pub objs_per_zspage: usize,
     /// Objects currently allocated.
     pub objs_in_use: usize,
-    /// Object slots in the zspages (pages) the class holds.
+    /// Object slots in the zspages (pages) the class holds; for zsmalloc the
+    /// slots lying entirely in attached pages.
     pub objs_allocated: usize,
     /// Zspages held (pages for page-based backends).
     pub zspages: usize,
-    /// Pages held by the class.
+    /// Pages held by the class (for zsmalloc: attached pages, which may be
+    /// fewer than `zspages * pages_per_zspage`).
     pub pages: usize,
 }
 

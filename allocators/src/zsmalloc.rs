@@ -5,24 +5,46 @@
 //! # Layout
 //!
 //! An object of `len` bytes goes into the size class whose slot fits
-//! `len + 4` (see `zsmalloc/class.rs`: 16-byte steps, 1..=12 pages per zspage
-//! chosen for the least waste, neighbours with the same layout merged). A
-//! zspage is a byte stream over its pages; slot `i` starts at `i * size` and
-//! may cross into the next page:
+//! `len + 4` (see `zsmalloc/class.rs`: 16-byte steps, the zspage length
+//! with the least waste repeated up to 12 pages, neighbours with the same
+//! layout merged). A zspage is a byte stream over its pages; slot `i` starts
+//! at `i * size` and may cross into the next page:
 //!
 //! ```text
-//!  page 0                          page 1
-//! +--------+--------+--------+----+---+--------+-----
-//! |h| obj 0|h| obj 1|h| obj 2|h| ob|j 3|h| obj 4| ...
-//! +--------+--------+--------+----+---+--------+-----
+//!  page 0                          page 1                  page 2 ...
+//! +--------+--------+--------+----+---+--------+-----  - - - - - - - -
+//! |h| obj 0|h| obj 1|h| obj 2|h| ob|j 3|h| obj 4|      : not attached :
+//! +--------+--------+--------+----+---+--------+-----  - - - - - - - -
 //! h = 4-byte header: allocated  (handle index << 1) | 1
 //!                    free       (next free object << 1)
 //! ```
 //!
-//! Zspage descriptors (page list, fullness-list links, free list head, pin
-//! count; 120 bytes) live in a [`RecordTable`] of their own, so pages hold only
-//! objects. Objects whose slot reaches [`class::HUGE_SLOT`] (3792 bytes)
-//! take a page each, without header or descriptor.
+//! # Lazily attached pages
+//!
+//! The slot layout covers all the zspage's pages, but only a prefix of them
+//! is attached (`backed`). Slots are handed out from the zspage's free list
+//! of recycled slots first, else from a bump index `next_fresh`; fresh slots
+//! have no header until used. When the next fresh slot reaches into an
+//! unattached page, one more page is attached (a slot is under 4 KiB, so
+//! one page is always enough, and a slot straddling into it gets both of its
+//! pages). A new zspage starts with one page. So a class's never-used slots
+//! cost at most part of one page, instead of up to a whole zspage, and long
+//! zspages (small tail waste, few descriptors) are cheap in small pools.
+//!
+//! Only a class's *growing* zspage has fresh slots: a new zspage is set up
+//! only when no zspage of the class has a free or fresh slot, so there is at
+//! most one (`ClassState::growing`). Allocation prefers a free slot in
+//! attached pages (fullest group first); only the growing zspage can lack
+//! one. Compaction moves objects only into free slots of attached pages (it
+//! holds a class lock, so it cannot get pages), and frees an emptied
+//! zspage's attached pages. Class statistics count attached pages and the
+//! slots that lie entirely in them.
+//!
+//! Zspage descriptors (page list, fullness-list links, free list head, fresh
+//! index, attached count, pin count; 120 bytes) live in a [`RecordTable`] of
+//! their own, so pages hold only objects. Objects whose slot reaches
+//! [`class::HUGE_SLOT`] (3792 bytes) take a page each, without header or
+//! descriptor.
 //!
 //! # Handles
 //!
@@ -44,8 +66,10 @@
 //! while taking nothing else; the table locks are taken only when no class
 //! lock is held. No two class locks are ever held together, so compaction
 //! works one class at a time. The page provider is never called with a lock
-//! held: a new zspage is allocated and initialized outside the class lock and
-//! given back if another CPU made room meanwhile.
+//! held: a page to attach (and a descriptor for a new zspage) is obtained
+//! outside the class lock, then used under it or given back if another CPU
+//! made room meanwhile (`zsmalloc/place.rs`). Attaching writes only the
+//! unattached entry of the page list, which no reader looks at.
 //!
 //! Readers and writers find the object under the class lock, raise the
 //! zspage's pin count, drop the lock and then copy; compaction does not take
@@ -53,6 +77,7 @@
 
 pub mod class;
 mod compact;
+mod place;
 mod zspage;
 
 use core::ptr::NonNull;
@@ -65,7 +90,7 @@ use super::zpool::{page_to_word, word_to_page,
     Zpool, PAGE_SIZE,
 };
 use class::{class_for, SizeClass, CLASSES, DESC_SIZE, MAX_PAGES, NR_CLASSES, OBJ_HEADER};
-use zspage::{ClassState, Zspage, NONE, NR_GROUPS};
+use zspage::{ClassState, Zspage, NONE};
 
 /// Handle tag of huge objects (classes use 0..NR_CLASSES).
 const HUGE_TAG: u8 = u8::MAX;
@@ -82,7 +107,8 @@ fn enc_zs(id: u32, obj: usize) -> usize {
     ((id as usize) << E_ID_SHIFT) | (obj << E_OBJ_SHIFT) | E_ZS
 }
 
-/// An emptied zspage taken out of its class: descriptor id, pages, count.
+/// An emptied zspage taken out of its class: descriptor id, pages, attached
+/// page count.
 type Empty = (u32, [*mut u8; MAX_PAGES], usize);
 
 /// A pinned object: the zspage cannot lose it to compaction until dropped.
@@ -107,7 +133,8 @@ impl Drop for Pinned {
 /// Every live descriptor of `descs` is a zspage of the class it names, on the
 /// fullness list of its fullness or full; every handle entry of kind zspage
 /// points at an allocated object whose header names the entry; every huge
-/// entry owns a provider page. `zspage_pages` and `huge` count those pages.
+/// entry owns a provider page. `zspage_pages` (attached zspage pages) and
+/// `huge` count those pages.
 pub struct ZsPool<P: PageProvider, L: PoolLock> {
     provider: P,
     handles: RecordTable<L, 8>,
@@ -130,99 +157,17 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         }
     }
 
-    /// Takes a free object of class `c` for handle entry `idx` and publishes
-    /// its location. Class lock held (`st`).
-    fn take_obj(&self, st: &mut ClassState, c: usize, idx: usize) -> bool {
-        let info = CLASSES[c];
-        for g in (0..NR_GROUPS).rev() {
-            let id = st.heads[g];
-            let Some(d) = zspage::desc(&self.descs, id) else {
-                continue;
-            };
-            // SAFETY: list members are live zspages of class `c` and we hold
-            // its lock.
-            let Some(obj) = (unsafe { zspage::pop_free(d, info.size) }) else {
-                continue;
-            };
-            // SAFETY: as above; `obj` was just taken off `d`'s free list.
-            unsafe {
-                zspage::set_header(d, info.size, obj, zspage::used_header(idx));
-                zspage::regroup(st, &self.descs, id, d);
-            }
-            st.inuse += 1;
-            if let Some(e) = self.handles.word(idx) {
-                e.store(enc_zs(id, obj), Ordering::Release);
-            }
-            return true;
-        }
-        false
-    }
-
-    fn alloc_in_class(&self, c: usize, idx: usize) -> Result<(), AllocError> {
-        let class = self.classes.get(c).ok_or(AllocError::InvalidSize)?;
-        if class.with(|st| self.take_obj(st, c, idx)) {
-            return Ok(());
-        }
-        let info = CLASSES[c];
-        let (npages, objs) = (info.pages, info.objs);
-        let mut pages = [core::ptr::null_mut(); MAX_PAGES];
-        for slot in pages.iter_mut().take(npages) {
-            match self.provider.alloc_page() {
-                Some(p) => *slot = p.as_ptr(),
-                None => {
-                    self.free_pages(&pages);
-                    return Err(AllocError::NoMemory);
-                }
-            }
-        }
-        let Some(id) = self.descs.alloc(&self.provider) else {
-            self.free_pages(&pages);
-            return Err(AllocError::NoMemory);
-        };
-        let d = match zspage::desc(&self.descs, id as u32) {
-            Some(d) if id < NONE as usize => d,
-            _ => {
-                self.descs.free(id);
-                self.free_pages(&pages);
-                return Err(AllocError::NoMemory);
-            }
-        };
-        let id = id as u32;
-        // SAFETY: the record was just allocated to us and nobody else knows
-        // it; the pages are ours and the class layout fits them.
-        unsafe { zspage::init(d, &pages, npages, c, info.size, objs) };
-        // (used the new zspage, placed the object)
-        let (used, placed) = class.with(|st| {
-            if self.take_obj(st, c, idx) {
-                return (false, true);
-            }
-            // SAFETY: `d` is live, ours, on no list; class lock held.
-            unsafe { zspage::link(st, &self.descs, id, d, zspage::group_of(0, objs)) };
-            st.zspages += 1;
-            st.slots += objs;
-            st.pages += npages;
-            self.zspage_pages.fetch_add(npages, Ordering::Relaxed);
-            (true, self.take_obj(st, c, idx))
-        });
-        if !used {
-            self.descs.free(id as usize);
-            self.free_pages(&pages);
-        }
-        if placed {
-            Ok(())
-        } else {
-            Err(AllocError::NoMemory)
-        }
-    }
-
     /// Takes the empty zspage `d` out of its class (class lock held).
-    fn remove_zspage(&self, st: &mut ClassState, id: u32, d: *mut Zspage) -> Empty {
+    fn remove_zspage(&self, st: &mut ClassState, c: usize, id: u32, d: *mut Zspage) -> Empty {
+        if st.growing == id {
+            st.growing = NONE;
+        }
         // SAFETY: `d` is a live, empty zspage of the locked class.
         unsafe {
             zspage::unlink(st, &self.descs, d);
-            let n = (*d).npages as usize;
+            let n = (*d).backed as usize;
             st.zspages -= 1;
-            st.slots -= (*d).objs as usize;
+            st.slots -= zspage::backed_slots(n, CLASSES[c].size, (*d).objs as usize);
             st.pages -= n;
             (id, (*d).pages, n)
         }
@@ -255,7 +200,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         // about stale handles).
         unsafe {
             if (*d).class as usize != c
-                || obj >= (*d).objs as usize
+                || obj >= (*d).next_fresh as usize
                 || h.len() + OBJ_HEADER > info.size
             {
                 return None;
@@ -451,7 +396,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
             unsafe {
                 zspage::push_free(d, info.size, obj);
                 if (*d).inuse == 0 {
-                    return Some(Some(self.remove_zspage(st, id, d)));
+                    return Some(Some(self.remove_zspage(st, c, id, d)));
                 }
                 zspage::regroup(st, &self.descs, id, d);
             }
@@ -477,7 +422,14 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
     fn compact(&self) -> usize {
         let mut freed = 0;
         for (c, class) in self.classes.iter().enumerate() {
-            while let Some(step) = class.with(|st| self.compact_step(st, c)) {
+            // Each step empties a zspage or fills one; the bound only guards
+            // against concurrent churn keeping us here.
+            let mut steps = class.with(|st| st.zspages) * 2 + 2;
+            while steps > 0 {
+                steps -= 1;
+                let Some(step) = class.with(|st| self.compact_step(st, c)) else {
+                    break;
+                };
                 if let Some(empty) = step {
                     freed += self.release_zspage(empty);
                 }
@@ -525,9 +477,9 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
         let provider = &self.provider;
         self.descs.for_each_live(|_, p| {
             let d = p.as_ptr() as *mut Zspage;
-            // SAFETY: live descriptors own `npages` provider pages; we have
-            // exclusive access in `drop`.
-            let (pages, n) = unsafe { ((*d).pages, (*d).npages as usize) };
+            // SAFETY: live descriptors own their `backed` attached provider
+            // pages; we have exclusive access in `drop`.
+            let (pages, n) = unsafe { ((*d).pages, (*d).backed as usize) };
             for &pg in pages.iter().take(n) {
                 if let Some(pg) = NonNull::new(pg) {
                     // SAFETY: owned page, freed once.

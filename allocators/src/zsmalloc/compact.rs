@@ -2,22 +2,28 @@
 //! Compaction of the zsmalloc-style backend: moves objects from sparse
 //! zspages into dense ones of the same class so that zspages empty out and
 //! their pages can be freed. Runs with one class lock held at a time.
+//!
+//! Compaction never calls the page provider (it holds a class lock), so it
+//! only moves objects into free slots of attached pages: recycled slots and
+//! attached fresh slots. Unattached slots of the growing zspage are not
+//! destinations, and its attached objects may be moved out like any others.
 
 use core::sync::atomic::Ordering;
 
 use super::super::zpool::{copy_streams, PageProvider, PoolLock};
 use super::class::CLASSES;
-use super::zspage::{self, ClassState, NONE};
+use super::zspage::{self, ClassState};
 use super::{enc_zs, Empty, ZsPool};
 
 impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// One compaction step in class `c`: moves objects from the sparsest
-    /// unpinned zspage into the fullest one. Returns `None` when nothing is
-    /// left to gain, else the pages of a zspage emptied by the step (if any).
+    /// unpinned zspage into the fullest one with attached free slots. Returns
+    /// `None` when nothing is left to gain, else the pages of a zspage
+    /// emptied by the step (if any). Each step empties its source or fills
+    /// its destination's attached slots.
     pub(super) fn compact_step(&self, st: &mut ClassState, c: usize) -> Option<Option<Empty>> {
         let info = CLASSES[c];
-        let dst_id = st.heads.iter().rev().copied().find(|&h| h != NONE)?;
-        let dst = zspage::desc(&self.descs, dst_id)?;
+        let (dst_id, dst) = self.backed_target(st, c)?;
         let mut src_pick = None;
         'groups: for &head in st.heads.iter() {
             let mut id = head;
@@ -32,17 +38,22 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             }
         }
         let (src_id, src) = src_pick?;
-        // Stop unless the other zspages have room for all of `src`.
+        // Stop unless the other zspages have room in attached pages for all
+        // of `src`.
         // SAFETY: `src` is a live zspage of this class, lock held.
-        let (src_objs, src_inuse) = unsafe { ((*src).objs as usize, (*src).inuse as usize) };
-        if st.slots - st.inuse - (src_objs - src_inuse) < src_inuse {
+        let (src_fresh, src_inuse, src_slots) = unsafe {
+            let s = &*src;
+            let slots = zspage::backed_slots(s.backed as usize, info.size, s.objs as usize);
+            (s.next_fresh as usize, s.inuse as usize, slots)
+        };
+        if st.slots - st.inuse - (src_slots - src_inuse) < src_inuse {
             return None;
         }
         // SAFETY: both zspages are live, distinct, of class `c`, and we hold
         // its lock; `src` is unpinned, so nobody accesses its objects outside
         // the lock. Slots are `info.size` bytes within each zspage stream.
         unsafe {
-            for obj in 0..src_objs {
+            for obj in 0..src_fresh {
                 if (*src).inuse == 0 {
                     break;
                 }
@@ -50,7 +61,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
                 if hdr & 1 == 0 {
                     continue;
                 }
-                let Some(new) = zspage::pop_free(dst, info.size) else {
+                let Some(new) = zspage::take_backed(st, dst_id, dst, info.size) else {
                     break;
                 };
                 copy_streams(
@@ -67,7 +78,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             }
             zspage::regroup(st, &self.descs, dst_id, dst);
             if (*src).inuse == 0 {
-                return Some(Some(self.remove_zspage(st, src_id, src)));
+                return Some(Some(self.remove_zspage(st, c, src_id, src)));
             }
             zspage::regroup(st, &self.descs, src_id, src);
         }

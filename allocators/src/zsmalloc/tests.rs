@@ -4,6 +4,7 @@
 use super::super::zpool::testing::TestProvider;
 use super::super::zpool::SpinLockHost;
 use super::*;
+use class::ClassInfo;
 
 type Pool<'a> = ZsPool<&'a TestProvider, SpinLockHost>;
 
@@ -100,7 +101,9 @@ fn invalid_handles_are_refused() {
 fn compaction_frees_sparse_zspages() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let mut hs: Vec<_> = (0..4000).map(|i| pool.alloc(200 + (i % 7) * 100).unwrap()).collect();
+    // Enough objects that whole-zspage granularity (up to 12 pages) matters
+    // little.
+    let mut hs: Vec<_> = (0..12000).map(|i| pool.alloc(200 + (i % 7) * 100).unwrap()).collect();
     for &h in &hs {
         pool.write(h, &pattern(h, h.len())).unwrap();
     }
@@ -169,3 +172,164 @@ fn density_of_uniform_objects() {
     assert!(pool_bytes * 100 <= bytes * 105, "{pool_bytes} vs {bytes}");
 }
 
+
+/// A class whose zspages have several pages and whose slots straddle pages.
+fn lazy_class() -> (usize, ClassInfo) {
+    let c = CLASSES
+        .iter()
+        .position(|i| i.pages >= 4 && i.size > 1000 && !PAGE_SIZE.is_multiple_of(i.size))
+        .unwrap();
+    (c, CLASSES[c])
+}
+
+fn class_pages(pool: &Pool, c: usize) -> usize {
+    pool.class_stats(c).unwrap().pages
+}
+
+#[test]
+fn pages_are_attached_lazily() {
+    let tp = TestProvider::new();
+    let pool = Pool::new(&tp).unwrap();
+    let (c, info) = lazy_class();
+    let len = info.size - OBJ_HEADER;
+    let per_page = PAGE_SIZE / info.size;
+    let mut hs = Vec::new();
+    // The first object of a fresh zspage takes exactly one page.
+    hs.push(pool.alloc(len).unwrap());
+    assert_eq!(class_pages(&pool, c), 1);
+    assert_eq!(pool.zspage_pages.load(Ordering::Relaxed), 1);
+    // Objects that fit the first page take no more.
+    while hs.len() < per_page {
+        hs.push(pool.alloc(len).unwrap());
+        assert_eq!(class_pages(&pool, c), 1);
+    }
+    let st = pool.class_stats(c).unwrap();
+    assert_eq!((st.objs_allocated, st.objs_in_use, st.zspages), (per_page, per_page, 1));
+    // The next object straddles into page 2, which gets attached.
+    let h = pool.alloc(len).unwrap();
+    hs.push(h);
+    assert_eq!(class_pages(&pool, c), 2);
+    for &h in &hs {
+        pool.write(h, &pattern(h, len)).unwrap();
+    }
+    let mut bounce = [0u8; PAGE_SIZE];
+    let bp = bounce.as_ptr() as usize;
+    assert!(pool.read(h, &mut bounce, |s| s.as_ptr() as usize == bp).unwrap(), "straddles");
+    // Fill the zspage: exactly its pages get attached, then a second zspage
+    // starts with one page.
+    while hs.len() < info.objs {
+        hs.push(pool.alloc(len).unwrap());
+    }
+    let needed = (info.objs * info.size).div_ceil(PAGE_SIZE);
+    assert_eq!(class_pages(&pool, c), needed);
+    hs.push(pool.alloc(len).unwrap());
+    assert_eq!(class_pages(&pool, c), needed + 1);
+    assert_eq!(pool.class_stats(c).unwrap().zspages, 2);
+    assert_eq!(pool.total_pages(), tp.held());
+    for &h in &hs {
+        pool.write(h, &pattern(h, len)).unwrap();
+    }
+    for &h in &hs {
+        check(&pool, h);
+    }
+    // Releasing an emptied zspage gives back only its attached pages.
+    let last = hs.pop().unwrap();
+    pool.free(last);
+    assert_eq!(class_pages(&pool, c), needed);
+    for h in hs.drain(..) {
+        pool.free(h);
+    }
+    assert_eq!(class_pages(&pool, c), 0);
+    assert_eq!(pool.total_pages(), tp.held());
+    assert_eq!(pool.zspage_pages.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn attach_failure_is_clean() {
+    let tp = TestProvider::new();
+    let pool = Pool::new(&tp).unwrap();
+    let (c, info) = lazy_class();
+    let len = info.size - OBJ_HEADER;
+    let per_page = PAGE_SIZE / info.size;
+    // A new zspage needs a page and a descriptor; with a budget of one page
+    // the descriptor table cannot grow and the page is given back.
+    tp.budget.store(1, Ordering::Relaxed);
+    assert_eq!(pool.alloc(len), Err(AllocError::NoMemory));
+    assert_eq!(pool.total_pages(), tp.held());
+    assert_eq!(class_pages(&pool, c), 0);
+    tp.budget.store(usize::MAX, Ordering::Relaxed);
+    let mut hs: Vec<_> = (0..per_page).map(|_| pool.alloc(len).unwrap()).collect();
+    for &h in &hs {
+        pool.write(h, &pattern(h, len)).unwrap();
+    }
+    let before = pool.class_stats(c).unwrap();
+    // The next object needs a second page: the provider fails.
+    tp.budget.store(0, Ordering::Relaxed);
+    for _ in 0..3 {
+        assert_eq!(pool.alloc(len), Err(AllocError::NoMemory));
+    }
+    assert_eq!(pool.class_stats(c).unwrap(), before);
+    assert_eq!(pool.total_pages(), tp.held());
+    // Compaction never needs the provider.
+    pool.compact();
+    assert_eq!(pool.total_pages(), tp.held());
+    for &h in &hs {
+        check(&pool, h);
+    }
+    // Freed attached slots are reused without the provider.
+    let h = hs.pop().unwrap();
+    pool.free(h);
+    let h = pool.alloc(len).unwrap();
+    pool.write(h, &pattern(h, len)).unwrap();
+    hs.push(h);
+    tp.budget.store(usize::MAX, Ordering::Relaxed);
+    let h = pool.alloc(len).unwrap();
+    pool.write(h, &pattern(h, len)).unwrap();
+    hs.push(h);
+    assert_eq!(class_pages(&pool, c), 2);
+    for &h in &hs {
+        check(&pool, h);
+    }
+    assert_eq!(pool.total_pages(), tp.held());
+    drop(pool);
+    assert_eq!(tp.held(), 0);
+}
+
+#[test]
+fn compaction_uses_only_attached_slots() {
+    let tp = TestProvider::new();
+    let pool = Pool::new(&tp).unwrap();
+    let (c, info) = lazy_class();
+    let len = info.size - OBJ_HEADER;
+    // Two zspages: a full one and a growing one with a few objects.
+    let mut hs: Vec<_> = (0..info.objs + 3).map(|_| pool.alloc(len).unwrap()).collect();
+    for &h in &hs {
+        pool.write(h, &pattern(h, len)).unwrap();
+    }
+    assert_eq!(pool.class_stats(c).unwrap().zspages, 2);
+    // Free two objects of the full zspage: not enough room for the growing
+    // zspage's three, so compaction moves nothing.
+    for i in [0, 5] {
+        pool.free(hs.swap_remove(i));
+    }
+    tp.budget.store(0, Ordering::Relaxed);
+    assert_eq!(pool.compact(), 0);
+    // With room for all three, the growing zspage empties into the full one.
+    pool.free(hs.swap_remove(7));
+    let pages = class_pages(&pool, c);
+    let growing_pages = (3 * info.size).div_ceil(PAGE_SIZE);
+    assert_eq!(pool.compact(), growing_pages);
+    assert_eq!(class_pages(&pool, c), pages - growing_pages);
+    let st = pool.class_stats(c).unwrap();
+    assert_eq!((st.zspages, st.objs_in_use, st.objs_allocated), (1, info.objs, info.objs));
+    assert_eq!(pool.total_pages(), tp.held());
+    for &h in &hs {
+        check(&pool, h);
+    }
+    // The zspage is full: the next object starts a new zspage.
+    tp.budget.store(usize::MAX, Ordering::Relaxed);
+    hs.push(pool.alloc(len).unwrap());
+    assert_eq!(pool.class_stats(c).unwrap().zspages, 2);
+    drop(pool);
+    assert_eq!(tp.held(), 0);
+}

@@ -2,6 +2,11 @@
 //! Zspage descriptors, object slots inside a zspage, and the per-class
 //! fullness lists. Everything here runs with the owning class lock held,
 //! except [`Zspage::pin`] which is atomic.
+//!
+//! A zspage has a fixed slot layout over `npages` pages, but only pages
+//! `[0, backed)` are attached. Slots below `next_fresh` have been handed out
+//! at least once and lie entirely in attached pages; slots from `next_fresh`
+//! on have never been used, have no header and may reach unattached pages.
 
 use core::sync::atomic::AtomicU32;
 
@@ -24,13 +29,17 @@ pub(crate) const GROUP_NONE: u8 = u8::MAX;
 ///
 /// # Invariants
 ///
-/// While the descriptor is live: `pages[..npages]` are pages of the pool's
-/// provider owned by this zspage and `pages[0]` is non-null (so the table's
-/// first word stays even); `inuse` objects are allocated and the others are
-/// chained from `free_head` through their headers; `group` names the list the
-/// zspage is on (or [`GROUP_NONE`]) and `next`/`prev` link it there. All
-/// fields but `pin` are only accessed with the lock of class `class` held.
-/// `pin` counts readers and writers working on its objects outside the lock;
+/// While the descriptor is live: `1 <= backed <= npages`; `pages[..backed]`
+/// are pages of the pool's provider owned by this zspage and the rest are
+/// null; `pages[0]` is non-null (so the table's first word stays even).
+/// Slots `[0, next_fresh)` end within the attached pages: `inuse` of them are
+/// allocated and the others are chained from `free_head` through their
+/// headers. Slots `[next_fresh, objs)` are free and have no header. `group`
+/// names the list the zspage is on (or [`GROUP_NONE`]) and `next`/`prev` link
+/// it there. All fields but `pin` and the attached entries of `pages` are
+/// only accessed with the lock of class `class` held; attached entries never
+/// change, so readers holding a pin may read them without the lock. `pin`
+/// counts readers and writers working on its objects outside the lock;
 /// compaction never moves objects out of a zspage with a non-zero pin.
 #[repr(C)]
 pub(crate) struct Zspage {
@@ -47,13 +56,16 @@ pub(crate) struct Zspage {
     pub(crate) free_head: u16,
     /// Object slots in this zspage (short and long zspages differ).
     pub(crate) objs: u16,
+    /// First slot never handed out; slots from here on have no header.
+    pub(crate) next_fresh: u16,
     /// Owning size class.
     pub(crate) class: u8,
     /// Current fullness list.
     pub(crate) group: u8,
-    /// Valid entries of `pages`.
+    /// Pages of the slot layout.
     pub(crate) npages: u8,
-    _pad: u8,
+    /// Attached pages: the non-null prefix of `pages`.
+    pub(crate) backed: u8,
     /// Readers/writers accessing objects without the class lock.
     pub(crate) pin: AtomicU32,
 }
@@ -68,10 +80,14 @@ pub(crate) struct ClassState {
     pub(crate) zspages: usize,
     /// Objects allocated.
     pub(crate) inuse: usize,
-    /// Object slots in all zspages.
+    /// Object slots lying entirely in attached pages, in all zspages.
     pub(crate) slots: usize,
-    /// Pages in all zspages.
+    /// Attached pages in all zspages.
     pub(crate) pages: usize,
+    /// The one zspage with never-used slots (`next_fresh < objs`), or
+    /// [`NONE`]. A new zspage is only set up when there is none, so there is
+    /// at most one per class.
+    pub(crate) growing: u32,
 }
 
 impl ClassState {
@@ -83,6 +99,7 @@ impl ClassState {
             inuse: 0,
             slots: 0,
             pages: 0,
+            growing: NONE,
         }
     }
 }
@@ -105,10 +122,10 @@ pub(crate) fn desc<L: PoolLock>(descs: &RecordTable<L, DESC_SIZE>, id: u32) -> O
 ///
 /// # Safety
 ///
-/// `d` must be a live descriptor and `off < npages * PAGE_SIZE`.
+/// `d` must be a live descriptor and `off < backed * PAGE_SIZE`.
 pub(crate) unsafe fn at(d: *mut Zspage, off: usize) -> *mut u8 {
-    // SAFETY: `d` is live, and the page index is below `npages <= MAX_PAGES`
-    // (caller contract); the page pointer is valid for PAGE_SIZE bytes.
+    // SAFETY: `d` is live and the page index is below `backed` (caller
+    // contract): an attached page, valid for PAGE_SIZE bytes.
     unsafe { (*d).pages[off >> PAGE_SHIFT].add(off & (PAGE_SIZE - 1)) }
 }
 
@@ -116,7 +133,8 @@ pub(crate) unsafe fn at(d: *mut Zspage, off: usize) -> *mut u8 {
 ///
 /// # Safety
 ///
-/// `d` is live, its class lock is held and `obj` is below its object count.
+/// `d` is live, its class lock is held and `obj` lies in attached pages
+/// (below `next_fresh`, or about to be handed out by [`take_backed`]).
 pub(crate) unsafe fn header(d: *mut Zspage, size: usize, obj: usize) -> u32 {
     // SAFETY: slots start at multiples of 16 bytes, so the 4-byte header is
     // aligned and lies within one page of the live zspage.
@@ -143,41 +161,110 @@ pub(crate) fn free_header(next: u16) -> u32 {
     (next as u32) << 1
 }
 
-/// Sets up a fresh zspage: no objects in use, all chained on the free list.
+/// Sets up a fresh zspage with `page` attached as its first page: no object
+/// in use, every slot fresh.
 ///
 /// # Safety
 ///
 /// `d` must point to an allocated descriptor record that the caller owns
-/// exclusively, `pages[..npages]` to owned provider pages, and
-/// `objs * size <= npages * PAGE_SIZE`, `0 < objs < NO_OBJ`.
-pub(crate) unsafe fn init(
-    d: *mut Zspage,
-    pages: &[*mut u8; MAX_PAGES],
-    npages: usize,
-    class: usize,
-    size: usize,
-    objs: usize,
-) {
+/// exclusively, `page` to an owned provider page, and
+/// `objs * size <= npages * PAGE_SIZE`, `0 < objs < NO_OBJ`,
+/// `0 < npages <= MAX_PAGES`.
+pub(crate) unsafe fn init(d: *mut Zspage, page: *mut u8, npages: usize, class: usize, objs: usize) {
+    let mut pages = [core::ptr::null_mut(); MAX_PAGES];
+    pages[0] = page;
     // SAFETY: exclusive access to the record (caller contract).
     unsafe {
         d.write(Zspage {
-            pages: *pages,
+            pages,
             next: NONE,
             prev: NONE,
             inuse: 0,
-            free_head: 0,
+            free_head: NO_OBJ,
             objs: objs as u16,
+            next_fresh: 0,
             class: class as u8,
             group: GROUP_NONE,
             npages: npages as u8,
-            _pad: 0,
+            backed: 1,
             pin: AtomicU32::new(0),
         });
     }
-    for obj in 0..objs {
-        let next = if obj + 1 < objs { (obj + 1) as u16 } else { NO_OBJ };
-        // SAFETY: `obj < objs` and the zspage is set up above.
-        unsafe { set_header(d, size, obj, free_header(next)) };
+}
+
+/// Slots of a `size`-byte class with `objs` slots that lie entirely in the
+/// first `backed` pages.
+pub(crate) fn backed_slots(backed: usize, size: usize, objs: usize) -> usize {
+    // `checked_div`: a zero size (never passed) yields 0 instead of a panic.
+    backed
+        .saturating_mul(PAGE_SIZE)
+        .checked_div(size)
+        .unwrap_or(0)
+        .min(objs)
+}
+
+/// Whether zspage `d` has a free slot in its attached pages.
+///
+/// # Safety
+///
+/// Class lock held; `d` live with `size`-byte slots.
+pub(crate) unsafe fn can_take(d: *mut Zspage, size: usize) -> bool {
+    // SAFETY: class lock held, `d` live (caller contract).
+    unsafe {
+        let nf = (*d).next_fresh as usize;
+        (*d).free_head != NO_OBJ
+            || (nf < (*d).objs as usize && (nf + 1) * size <= (*d).backed as usize * PAGE_SIZE)
+    }
+}
+
+/// Takes a free slot in zspage `d`'s attached pages: a recycled one first,
+/// else the next fresh one if it is attached. Keeps `st.growing` up to date.
+///
+/// # Safety
+///
+/// Class lock held (`st`); `d` is descriptor `id`, live with `size`-byte
+/// slots.
+pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, size: usize) -> Option<usize> {
+    // SAFETY: class lock held, `d` live (caller contract).
+    unsafe {
+        if let Some(obj) = pop_free(d, size) {
+            return Some(obj);
+        }
+        if !can_take(d, size) {
+            return None;
+        }
+        let nf = (*d).next_fresh;
+        (*d).next_fresh = nf + 1;
+        (*d).inuse += 1;
+        if (*d).next_fresh >= (*d).objs && st.growing == id {
+            st.growing = NONE;
+        }
+        Some(nf as usize)
+    }
+}
+
+/// Attaches `page` as zspage `d`'s next page; false (and nothing changed) if
+/// all of its pages are attached already.
+///
+/// # Safety
+///
+/// Class lock held (`st`); `d` live with `size`-byte slots; `page` is an
+/// owned provider page that the zspage takes over on success.
+pub(crate) unsafe fn attach(st: &mut ClassState, d: *mut Zspage, size: usize, page: *mut u8) -> bool {
+    // SAFETY: class lock held, `d` live (caller contract); only the
+    // unattached entry `pages[backed]` is written, which no reader uses.
+    unsafe {
+        let (b, objs) = ((*d).backed as usize, (*d).objs as usize);
+        if b >= (*d).npages as usize || b >= MAX_PAGES || page.is_null() {
+            return false;
+        }
+        // A raw pointer to the one entry: no reference to the whole array,
+        // whose attached entries pinned readers may be reading.
+        core::ptr::addr_of_mut!((*d).pages).cast::<*mut u8>().add(b).write(page);
+        (*d).backed = (b + 1) as u8;
+        st.pages += 1;
+        st.slots += backed_slots(b + 1, size, objs) - backed_slots(b, size, objs);
+        true
     }
 }
 
