@@ -366,7 +366,7 @@ mod tests {
                     size,
                     huge,
                 };
-                g.set(c).unwrap();
+                assert_eq!(g.set(c), Ok(()));
                 assert_eq!(g.content(), c);
                 assert_eq!(g.raw_flags() & SIZE_MASK, size);
                 assert!(g.raw_flags() & FLAG_LOCK != 0);
@@ -381,7 +381,9 @@ mod tests {
         assert_eq!(g.set(bad), Err(EINVAL));
         assert_eq!(g.replace(bad), Err(EINVAL));
         assert_eq!(g.content(), before);
-        let old = g.replace(SlotContent::Same(3)).unwrap();
+        let old = g.replace(SlotContent::Same(3));
+        assert!(old.is_ok());
+        let old = old.unwrap_or(SlotContent::Empty);
         assert_eq!(old, before);
         assert_eq!(g.take(), SlotContent::Same(3));
         assert_eq!(g.take(), SlotContent::Empty);
@@ -400,7 +402,7 @@ mod tests {
             size: 0,
             huge: false,
         };
-        g.set(c).unwrap();
+        assert_eq!(g.set(c), Ok(()));
         assert_eq!(g.content(), c);
         assert!(!g.is_empty());
     }
@@ -409,12 +411,12 @@ mod tests {
     fn aux_flags() {
         let s = Slot::new();
         let mut g = s.lock();
-        g.set(SlotContent::Stored {
+        let stored = SlotContent::Stored {
             handle: 7,
             size: 300,
             huge: false,
-        })
-        .unwrap();
+        };
+        assert_eq!(g.set(stored), Ok(()));
         assert!(!g.test_flag(FLAG_IDLE));
         g.set_flag(FLAG_IDLE);
         assert!(g.test_flag(FLAG_IDLE));
@@ -451,7 +453,8 @@ mod tests {
     #[test]
     fn try_lock_contends() {
         let s = Slot::new();
-        let g = s.try_lock().expect("free slot");
+        let g = s.try_lock();
+        assert!(g.is_some(), "a free slot locks");
         assert!(s.try_lock().is_none());
         assert!(s.is_locked());
         drop(g);
@@ -498,8 +501,10 @@ mod tests {
                         let mut g = s.lock();
                         let n = match g.content() {
                             SlotContent::Same(n) => n,
-                            SlotContent::Empty => 0,
-                            other => panic!("unexpected {other:?}"),
+                            other => {
+                                assert_eq!(other, SlotContent::Empty);
+                                0
+                            }
                         };
                         assert_eq!(g.set(SlotContent::Same(n + 1)), Ok(()));
                     }
