@@ -41,6 +41,7 @@ vm-test: toolchain
 test: toolchain host-test vm-test
 
 fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 	$(MAKE) -C allocators fuzz FUZZ_TIME=$(FUZZ_SECONDS)
 
 lab:
