@@ -2,45 +2,15 @@
 //! Model driven by fuzzer bytes: the same operations as
 //! `allocators/tests/model.rs`, checked against a map of expected bytes.
 
-use allocators::{AnyPool, Backend, Handle, PageProvider, SpinLockHost, PAGE_SIZE};
-use std::alloc::{alloc_zeroed, dealloc, Layout};
+use allocators::{AnyPool, Backend, Handle, SpinLockHost, PAGE_SIZE};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
-use std::ptr::NonNull;
-use std::sync::Mutex;
+use std::collections::HashMap;
 
-/// Host pages with an allocation budget, tracking what it has handed out.
-struct Provider {
-    held: Mutex<HashSet<usize>>,
-    budget: Mutex<Option<usize>>,
-}
-
-fn layout() -> Layout {
-    Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).unwrap()
-}
-
-// SAFETY: zeroed, page-sized and page-aligned heap blocks, freed only once
-// through `free_page`.
-unsafe impl PageProvider for &Provider {
-    fn alloc_page(&self) -> Option<NonNull<u8>> {
-        let mut b = self.budget.lock().unwrap();
-        match b.as_mut() {
-            Some(0) => return None,
-            Some(n) => *n -= 1,
-            None => {}
-        }
-        // SAFETY: non-zero size.
-        let p = NonNull::new(unsafe { alloc_zeroed(layout()) })?;
-        assert!(self.held.lock().unwrap().insert(p.as_ptr() as usize));
-        Some(p)
-    }
-
-    unsafe fn free_page(&self, page: NonNull<u8>) {
-        assert!(self.held.lock().unwrap().remove(&(page.as_ptr() as usize)));
-        // SAFETY: allocated with this layout in `alloc_page`.
-        unsafe { dealloc(page.as_ptr(), layout()) };
-    }
-}
+/// The integration tests' host provider: pages with an allocation budget,
+/// tracking what it has handed out.
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::HostProvider;
 
 struct Bytes<'a>(&'a [u8]);
 
@@ -57,7 +27,7 @@ impl Bytes<'_> {
 
 /// Runs the operations encoded in `data` on a pool of `backend`.
 pub fn run(backend: Backend, data: &[u8]) {
-    let provider = Provider { held: Mutex::new(HashSet::new()), budget: Mutex::new(None) };
+    let provider = HostProvider::new();
     let pool = AnyPool::<_, SpinLockHost>::new(backend, &provider).unwrap();
     let live: RefCell<HashMap<Handle, Vec<u8>>> = RefCell::new(HashMap::new());
     let mut order: Vec<Handle> = Vec::new();
@@ -104,15 +74,15 @@ pub fn run(backend: Backend, data: &[u8]) {
             }
             7 => {
                 let b = input.u8().unwrap_or(255);
-                *provider.budget.lock().unwrap() = if b >= 16 { None } else { Some(b as usize) };
+                provider.set_budget(if b >= 16 { usize::MAX } else { b as usize });
             }
             _ => {}
         }
-        assert_eq!(pool.total_pages(), provider.held.lock().unwrap().len());
+        assert_eq!(pool.total_pages(), provider.held());
     }
     for (&h, want) in live.borrow().iter() {
         pool.read(h, &mut bounce, |s| assert!(s == &want[..])).unwrap();
     }
     drop(pool);
-    assert!(provider.held.lock().unwrap().is_empty());
+    assert_eq!(provider.held(), 0);
 }

@@ -1,46 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Unit tests of the z3fold-style backend.
 
-use super::super::zpool::testing::TestProvider;
+use super::super::zpool::testing::{
+    alloc_fill_check, check, chunked_provider_failure, fill, free_twice, TestProvider,
+};
 use super::super::zpool::SpinLockHost;
 use super::*;
 
 type Pool<'a> = Z3foldPool<&'a TestProvider, SpinLockHost>;
 
-fn data(h: Handle) -> Vec<u8> {
-    (0..h.len()).map(|i| (i as u8).wrapping_mul(7) ^ (h.to_raw() as u8)).collect()
-}
-
-fn fill(pool: &Pool, h: Handle) {
-    pool.write(h, &data(h)).unwrap();
-}
-
-fn check(pool: &Pool, h: Handle) {
-    let mut b = [0u8; PAGE_SIZE];
-    pool.read(h, &mut b, |s| assert_eq!(s, &data(h)[..])).unwrap();
-}
-
 #[test]
 fn boundaries() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
-    assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
     let sizes = [1, 31, 32, 33, 1344, 2032, MAX_HEADED - 1, MAX_HEADED, MAX_HEADED + 1, PAGE_SIZE];
-    let hs: Vec<_> = sizes.iter().map(|&l| pool.alloc(l).unwrap()).collect();
-    for &h in &hs {
-        fill(&pool, h);
-    }
-    for &h in &hs {
-        check(&pool, h);
-    }
-    assert_eq!(pool.total_pages(), tp.held());
-    for h in hs {
-        pool.free(h);
-        pool.free(h);
-    }
-    assert_eq!(pool.total_pages(), pool.table.pages());
-    assert_eq!(pool.total_pages(), tp.held());
+    let hs = alloc_fill_check(&pool, &tp, &sizes);
+    free_twice(&pool, &tp, hs, |p| p.core.table.pages());
 }
 
 #[test]
@@ -66,14 +41,14 @@ fn three_per_page_and_middle_moves() {
     for h in [b, c, d] {
         check(&pool, h);
     }
-    assert_eq!(pool.total_pages() - pool.table.pages(), 1);
+    assert_eq!(pool.total_pages() - pool.core.table.pages(), 1);
     assert_eq!(pool.compact(), 0);
     for h in [b, c, d] {
         check(&pool, h);
         pool.free(h);
     }
     assert_eq!(pool.total_pages(), tp.held());
-    assert_eq!(pool.total_pages(), pool.table.pages());
+    assert_eq!(pool.total_pages(), pool.core.table.pages());
 }
 
 #[test]
@@ -99,14 +74,5 @@ fn pinned_page_is_compacted_later() {
 fn provider_failure_is_clean() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    tp.budget.store(0, Ordering::Relaxed);
-    assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-    tp.budget.store(2, Ordering::Relaxed);
-    assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-    tp.budget.store(1, Ordering::Relaxed);
-    let h = pool.alloc(100).unwrap();
-    assert_eq!(pool.alloc(4050).map(|_| ()), Err(AllocError::NoMemory));
-    fill(&pool, h);
-    check(&pool, h);
-    assert_eq!(pool.total_pages(), tp.held());
+    chunked_provider_failure(&pool, &tp, 4050);
 }

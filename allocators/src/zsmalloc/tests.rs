@@ -1,22 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Unit tests of the zsmalloc-style backend.
 
-use super::super::zpool::testing::TestProvider;
+use super::super::zpool::testing::{check, pattern, TestProvider};
 use super::super::zpool::SpinLockHost;
 use super::*;
 use class::ClassInfo;
 
 type Pool<'a> = ZsPool<&'a TestProvider, SpinLockHost>;
-
-fn pattern(h: Handle, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (h.to_raw() as u8).wrapping_add(i as u8).wrapping_mul(31)).collect()
-}
-
-fn check(pool: &Pool, h: Handle) {
-    let mut bounce = [0u8; PAGE_SIZE];
-    let want = pattern(h, h.len());
-    pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..])).unwrap();
-}
 
 #[test]
 fn boundary_sizes() {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Host page provider and lock shared by the integration tests.
+//! Host page provider and lock shared by the integration tests and the fuzz
+//! harness (`fuzz/src/lib.rs` includes this file by path).
 #![allow(dead_code)]
 
 use allocators::{PageProvider, PoolLock};
