@@ -67,9 +67,8 @@ impl<T, const N: usize> PagedArray<T, N> {
                 let count = Self::PER_PAGE.min(N - p * Self::PER_PAGE);
                 for k in 0..count {
                     let value = init(p * Self::PER_PAGE + k)?;
-                    // SAFETY: Slot `k` of a page we own lies inside it (by
-                    // PER_PAGE) and is aligned (page alignment, size a
-                    // multiple of the alignment); it is not yet initialised.
+                    // SAFETY: Slot `k` of our page is in bounds (PER_PAGE), aligned
+                    // (size is a multiple of the alignment) and not yet initialised.
                     unsafe { page.as_ptr().cast::<T>().add(k).write(value) };
                     done += 1;
                 }

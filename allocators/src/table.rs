@@ -120,10 +120,10 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         if dir.is_null() {
             return None;
         }
-        // SAFETY: `leaf < leaves` because `idx < capacity`, so directory
-        // `leaf / DIR_SLOTS` is a live page of DIR_SLOTS words (invariant) and
-        // the slot is in bounds. It is only written while installing a leaf,
-        // before `capacity` is raised with release ordering.
+        // The slot is only written while installing a leaf, before `capacity`
+        // is raised with release ordering; `idx < capacity` so `leaf < leaves`.
+        // SAFETY: So directory `leaf / DIR_SLOTS` is a live page of DIR_SLOTS
+        // words (invariant) and the slot is in bounds and initialised.
         let leaf_ptr = unsafe { *dir.add(leaf % DIR_SLOTS) };
         let leaf_ptr = word_to_page(leaf_ptr);
         // SAFETY: the leaf is a live page and the offset stays below
@@ -182,9 +182,9 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     return Step::NeedLeaf;
                 };
                 let dir = root_slot.load(Ordering::Relaxed);
-                // SAFETY: `dir` is the live directory page for leaf number
-                // `s.leaves` (installed above or earlier), the slot is in
-                // bounds, and nobody reads it before `capacity` grows.
+                // `dir` is the live directory page for leaf `s.leaves` (installed
+                // above or earlier); nobody reads the slot before `capacity` grows.
+                // SAFETY: So the in-bounds slot may be written here.
                 unsafe { *dir.add(s.leaves % DIR_SLOTS) = page_to_word(leaf.as_ptr()) };
                 self.pages.fetch_add(1, Ordering::Relaxed);
                 s.leaves += 1;

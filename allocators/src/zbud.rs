@@ -185,9 +185,8 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZbudPool<P, L> {
             return Err(AccessError::LengthMismatch);
         }
         let p = self.core.state.with(|_| self.locate(h)).ok_or(AccessError::InvalidHandle)?;
-        // SAFETY: `locate` checked that the object of `data.len()` bytes lies
-        // in a live page at `p`; objects never move and the driver does not
-        // use this handle concurrently.
+        // Objects never move and the driver does not use this handle concurrently.
+        // SAFETY: `locate` checked that `data.len()` bytes at `p` lie in a live page.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
         Ok(())
     }

@@ -195,9 +195,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         }
         let d = zspage::desc(&self.descs, id)?;
         let info = CLASSES.get(c)?;
-        // SAFETY: `d` is a live descriptor; for a valid handle it belongs to
-        // class `c`, whose lock the caller holds (see the `Zpool` contract
+        // For a valid handle `d` belongs to class `c` (see the `Zpool` contract
         // about stale handles).
+        // SAFETY: `d` is a live descriptor of a class whose lock the caller holds.
         unsafe {
             if (*d).class as usize != c
                 || obj >= (*d).next_fresh as usize

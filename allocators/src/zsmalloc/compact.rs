@@ -49,9 +49,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         if st.slots - st.inuse - (src_slots - src_inuse) < src_inuse {
             return None;
         }
-        // SAFETY: both zspages are live, distinct, of class `c`, and we hold
-        // its lock; `src` is unpinned, so nobody accesses its objects outside
-        // the lock. Slots are `info.size` bytes within each zspage stream.
+        // `src` is unpinned, so nobody accesses its objects outside the lock;
+        // slots are `info.size` bytes within each zspage stream.
+        // SAFETY: Both zspages are live, distinct, of class `c`, and we hold its lock.
         unsafe {
             for obj in 0..src_fresh {
                 if (*src).inuse == 0 {
