@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
 # `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries, memhog
-# (static), and the VM test scripts. Prints the initramfs path on stdout.
+# and dio-check (static), and the VM test scripts. Prints the initramfs path
+# on stdout.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 kout=$("$RZ_TOP/scripts/build-kernel.sh")
@@ -9,10 +10,10 @@ export RZ_KERNEL_SAID=$kout
 "$RZ_TOP/scripts/build-module.sh" >/dev/null
 krel=$(cat "$kout/include/config/kernel.release")
 
-rz_log "building memhog (static)"
+rz_log "building memhog and dio-check (static)"
 (cd "$RZ_TOP" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
-    -p memhog --target x86_64-unknown-linux-gnu)
-memhog=$RZ_TOP/target/x86_64-unknown-linux-gnu/release/memhog
+    -p memhog -p dio-check --target x86_64-unknown-linux-gnu)
+tools=$RZ_TOP/target/x86_64-unknown-linux-gnu/release
 
 out=$RZ_TOP/out
 root=$out/initramfs
@@ -39,7 +40,7 @@ copy_tool /sbin/mke2fs
 copy_tool /sbin/e2fsck
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
 
-cp "$memhog" "$root/bin/memhog"
+cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
 cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"
 cp "$RZ_TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init" "$root"/tests/*.sh

@@ -144,6 +144,31 @@ impl Bio {
 }
 
 impl Segment {
+    /// Splits the segment where it crosses a device page boundary. A segment
+    /// is bounded by a *memory* page; when the buffer does not start on a
+    /// page, its bytes straddle two device pages (e.g. 512 + 3584).
+    pub(crate) fn device_pieces(&self) -> impl Iterator<Item = Segment> + '_ {
+        let page = kernel::page::PAGE_SIZE;
+        let mut done = 0;
+        core::iter::from_fn(move || {
+            if done >= self.len {
+                return None;
+            }
+            let sector = self.sector + (done >> kernel::block::SECTOR_SHIFT) as u64;
+            let dev_off = ((sector & ((1 << SECTORS_PER_PAGE_SHIFT) - 1)) as usize)
+                << kernel::block::SECTOR_SHIFT;
+            let len = (self.len - done).min(page - dev_off);
+            let piece = Segment {
+                page: self.page,
+                len,
+                offset: self.offset + done,
+                sector,
+            };
+            done += len;
+            Some(piece)
+        })
+    }
+
     /// Runs `f` on the bytes of this segment, mapped into the kernel.
     ///
     /// The bio owns these bytes until it completes: a write's pages are

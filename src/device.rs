@@ -183,8 +183,12 @@ impl Device {
 
     fn serve(&self, b: &Backing, bio: &Bio, op: Op) -> Result {
         match op {
-            Op::Read => bio.for_each_segment(|seg| self.read_segment(b, seg)),
-            Op::Write => bio.for_each_segment(|seg| self.write_segment(b, seg)),
+            Op::Read => bio.for_each_segment(|seg| {
+                seg.device_pieces().try_for_each(|piece| self.read_segment(b, &piece))
+            }),
+            Op::Write => bio.for_each_segment(|seg| {
+                seg.device_pieces().try_for_each(|piece| self.write_segment(b, &piece))
+            }),
             Op::Discard | Op::WriteZeroes => {
                 let (sector, bytes) = bio.range();
                 self.discard(b, sector, bytes);
