@@ -60,6 +60,14 @@ expect_eq "orig_data_size unchanged by overwrite" "$(mm_stat_col 1)" "$size"
 # sub-page segments (read-modify-write on write, bounce on read).
 out=$(dio-check /dev/rzram0 --blocks 512 --seed 3 2>&1)
 if echo "$out" | grep -q '^dio-check: PASS'; then pass "sub-page segments: $out"; else fail "sub-page segments: $out"; fi
+# Four writers at once on disjoint quarters: slot locks, streams, the pool.
+for i in 0 1 2 3; do
+    dio-check /dev/rzram0 --blocks 1024 --seed $((10 + i)) --range $((i * 4096)):4096 > /tmp/dio.$i 2>&1 &
+done
+wait
+for i in 0 1 2 3; do
+    if grep -q '^dio-check: PASS' /tmp/dio.$i; then pass "concurrent writer $i: $(cat /tmp/dio.$i)"; else fail "concurrent writer $i: $(cat /tmp/dio.$i)"; fi
+done
 
 check "discard the whole device" blkdiscard /dev/rzram0
 expect_eq "discard frees every page" "$(mm_stat_col 1)" 0

@@ -1,7 +1,8 @@
-//! dio-check DEV [--blocks N] [--seed S]
+//! dio-check DEV [--blocks N] [--seed S] [--range FIRST:COUNT]
 //!
 //! Writes N runs of 1..=4 blocks (4 KiB each) at scattered block offsets of
-//! DEV with O_DIRECT, from a buffer placed 512 bytes past a page boundary,
+//! DEV (or of blocks FIRST..FIRST+COUNT, so that several instances can run
+//! at once on disjoint ranges) with O_DIRECT, from a buffer placed 512 bytes past a page boundary,
 //! then reads everything back the same way and compares it with what was
 //! written. A page-misaligned buffer makes the block layer split each block
 //! into two segments, so the driver's sub-page (read-modify-write) paths do
@@ -61,7 +62,16 @@ fn fill_block(out: &mut [u8], seed: u64, b: u64) {
     }
 }
 
-fn run(dev: &str, blocks: u64, seed: u64) -> Result<String, String> {
+/// What to do: device, blocks to write, seed, and the block range used.
+struct Config {
+    dev: String,
+    blocks: u64,
+    seed: u64,
+    range: Option<(u64, u64)>,
+}
+
+fn run(cfg: &Config) -> Result<String, String> {
+    let (dev, blocks, seed) = (cfg.dev.as_str(), cfg.blocks, cfg.seed);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -76,8 +86,9 @@ fn run(dev: &str, blocks: u64, seed: u64) -> Result<String, String> {
             std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| e.to_string())
         })?;
     let dev_blocks = size / BLOCK as u64;
-    if dev_blocks < MAX_RUN as u64 {
-        return Err(format!("{dev} has only {dev_blocks} blocks"));
+    let (base, span) = cfg.range.unwrap_or((0, dev_blocks));
+    if span < MAX_RUN as u64 || base.checked_add(span).is_none_or(|end| end > dev_blocks) {
+        return Err(format!("range {base}+{span} does not fit {dev} ({dev_blocks} blocks)"));
     }
     // Which blocks were written, for the read-back.
     let mut written = Vec::new();
@@ -86,7 +97,7 @@ fn run(dev: &str, blocks: u64, seed: u64) -> Result<String, String> {
     let mut done = 0;
     while done < blocks {
         let run = 1 + (next(&mut rng) % MAX_RUN as u64) as usize;
-        let first = next(&mut rng) % (dev_blocks - run as u64 + 1);
+        let first = base + next(&mut rng) % (span - run as u64 + 1);
         for k in 0..run {
             fill_block(&mut buf.bytes()[k * BLOCK..(k + 1) * BLOCK], seed, first + k as u64);
         }
@@ -110,28 +121,32 @@ fn run(dev: &str, blocks: u64, seed: u64) -> Result<String, String> {
     Ok(format!("{} blocks written in runs of 1..={MAX_RUN}, {} distinct read back", done, written.len()))
 }
 
-fn parse(args: &[String]) -> Option<(String, u64, u64)> {
+fn parse(args: &[String]) -> Option<Config> {
     let mut dev = None;
-    let (mut blocks, mut seed) = (256, 1);
+    let (mut blocks, mut seed, mut range) = (256, 1, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--blocks" => blocks = it.next()?.parse().ok()?,
             "--seed" => seed = it.next()?.parse().ok()?,
+            "--range" => {
+                let (first, count) = it.next()?.split_once(':')?;
+                range = Some((first.parse().ok()?, count.parse().ok()?));
+            }
             s if dev.is_none() && !s.starts_with('-') => dev = Some(s.to_string()),
             _ => return None,
         }
     }
-    Some((dev?, blocks, seed))
+    Some(Config { dev: dev?, blocks, seed, range })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((dev, blocks, seed)) = parse(&args) else {
-        eprintln!("usage: dio-check DEV [--blocks N] [--seed S]");
+    let Some(cfg) = parse(&args) else {
+        eprintln!("usage: dio-check DEV [--blocks N] [--seed S] [--range FIRST:COUNT]");
         return ExitCode::from(2);
     };
-    match run(&dev, blocks, seed) {
+    match run(&cfg) {
         Ok(msg) => {
             println!("dio-check: PASS {msg}");
             ExitCode::SUCCESS
@@ -168,13 +183,23 @@ mod tests {
     }
 
     #[test]
+    fn parses_range() {
+        let a: Vec<String> = ["/dev/x", "--range", "10:20", "--seed", "3"].map(String::from).into();
+        let c = parse(&a).map(|c| (c.dev, c.blocks, c.seed, c.range));
+        assert_eq!(c, Some(("/dev/x".into(), 256, 3, Some((10, 20)))));
+        let bad: Vec<String> = ["/dev/x", "--range", "10"].map(String::from).into();
+        assert!(parse(&bad).is_none());
+    }
+
+    #[test]
     fn round_trip_on_a_file() {
         // A regular file stands in for the device (O_DIRECT works on most
         // host filesystems; skip where it is refused, e.g. tmpfs).
         let path = std::env::temp_dir().join(format!("dio-check-{}", std::process::id()));
         std::fs::write(&path, vec![0u8; 64 * BLOCK]).unwrap_or(());
         let p = path.to_string_lossy().to_string();
-        match run(&p, 32, 7) {
+        let cfg = Config { dev: p.clone(), blocks: 32, seed: 7, range: Some((8, 40)) };
+        match run(&cfg) {
             Ok(msg) => assert!(msg.contains("blocks written"), "{msg}"),
             // Only the open may fail: the filesystem refuses O_DIRECT.
             Err(e) => assert!(e.starts_with("open"), "{e}"),
