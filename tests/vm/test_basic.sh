@@ -77,4 +77,12 @@ expect_eq "discarded pages read as zeroes" "$got" "$(head -c 1048576 /dev/zero |
 
 check "rmmod rzram" rmmod rzram
 check "/sys/block/rzram0 is gone" test ! -e $SYS
+
+check "modprobe rzram num_devices=3" modprobe rzram num_devices=3
+check "rzram0..rzram2 exist" test -b /dev/rzram0 -a -b /dev/rzram1 -a -b /dev/rzram2
+check "disksize 10000 on rzram1" sh -c "echo 10000 > /sys/block/rzram1/disksize"
+expect_eq "disksize is rounded up to a page" "$(cat /sys/block/rzram1/disksize)" 12288
+expect_eq "other devices stay uninitialised" "$(cat /sys/block/rzram2/initstate)" 0
+check "rmmod rzram (3 devices)" rmmod rzram
+expect_err "num_devices above the limit is refused" "invalid" "modprobe rzram num_devices=100000"
 summary
