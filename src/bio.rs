@@ -130,12 +130,19 @@ impl Bio {
         }
     }
 
-    /// Completes the bio with the status that matches `ret`.
+    /// Completes the bio. Any failure is an I/O error to the submitter, as
+    /// in zram (a full pool must not look like a transient "no resources"),
+    /// except an operation the device does not support.
     pub(crate) fn end(self, ret: Result) {
+        let status = match ret {
+            Ok(()) => None,
+            Err(e) if e == EOPNOTSUPP => Some(e),
+            Err(_) => Some(EIO),
+        };
         // SAFETY: By the type invariant the bio is valid and not yet ended;
         // `self` is consumed so it cannot be ended twice.
         unsafe {
-            if let Err(e) = ret {
+            if let Some(e) = status {
                 (*self.ptr).bi_status = bindings::errno_to_blk_status(e.to_errno());
             }
             bindings::bio_endio(self.ptr);
