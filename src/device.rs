@@ -43,10 +43,11 @@ extern "C" {
     fn rzram_preempt_enable();
 }
 
-/// A page that compresses to more than this is kept uncompressed (a "huge"
-/// page): past 3/4 of a page the saving no longer pays for the decompression
-/// and the allocator's waste (zram's `max_zpage_size`).
-const HUGE_THRESHOLD: usize = PAGE_SIZE / 4 * 3;
+/// A page that compresses to at least this many bytes is kept uncompressed
+/// (a "huge" page): the zsmalloc-style pool would give it a page of its own
+/// anyway, so compression would only add a decompression to every read
+/// (zram's `huge_class_size`).
+const HUGE_THRESHOLD: usize = crate::allocators::zsmalloc::class::HUGE_OBJ_LEN;
 
 // SAFETY: All-zero bytes are an empty, unlocked slot (documented on `Slot`).
 unsafe impl kernel::prelude::Zeroable for Slot {}
@@ -271,7 +272,7 @@ impl Device {
             Some(word) => SlotContent::Same(word),
             None => b.streams.compress(src, |out| -> Result<SlotContent> {
                 let (data, huge) = match out {
-                    Ok(c) if c.len() <= HUGE_THRESHOLD => (c, false),
+                    Ok(c) if c.len() < HUGE_THRESHOLD => (c, false),
                     // Incompressible (or a compressor error): keep it as is.
                     _ => (src, true),
                 };

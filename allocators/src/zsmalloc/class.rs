@@ -95,6 +95,12 @@ const fn find_huge_slot() -> usize {
 /// Smallest slot size stored one object per page; objects whose slot
 /// (`len + OBJ_HEADER` rounded up) reaches it are huge.
 pub const HUGE_SLOT: usize = find_huge_slot();
+/// Shortest object that is huge: its slot (`len + OBJ_HEADER` rounded up to
+/// `CLASS_DELTA`) reaches [`HUGE_SLOT`]. A driver stores a page whose
+/// compressed form is at least this long uncompressed, since it takes a
+/// whole page either way (zram's `huge_class_size`).
+pub const HUGE_OBJ_LEN: usize = HUGE_SLOT - OBJ_HEADER - CLASS_DELTA + 1;
+
 /// Raw classes below the huge threshold.
 const NR_RAW: usize = HUGE_SLOT / CLASS_DELTA - 1;
 
@@ -219,5 +225,9 @@ mod tests {
             println!("{i:3} size {:4} pages {:2} objs {:4} tail waste {waste:4}", c.size, c.pages, c.objs);
         }
         println!("huge slot {HUGE_SLOT}, {NR_CLASSES} classes");
+        // The first huge length takes a huge slot, one byte less does not.
+        let slot = |len: usize| (len + OBJ_HEADER).div_ceil(CLASS_DELTA) * CLASS_DELTA;
+        assert!(slot(HUGE_OBJ_LEN) >= HUGE_SLOT);
+        assert!(slot(HUGE_OBJ_LEN - 1) < HUGE_SLOT);
     }
 }

@@ -147,7 +147,7 @@ fn load(o: &Opts) -> Corpus {
     if let Some(sfx) = &o.suffix {
         files.retain(|f| f.to_string_lossy().ends_with(sfx.as_str()));
     }
-    let huge_threshold = allocators::zsmalloc::class::HUGE_SLOT - allocators::zsmalloc::class::OBJ_HEADER - 15;
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     let mut c = Corpus { pages_in: 0, same_filled: 0, compressed_bytes: 0, huge: 0, objects: Vec::new() };
     let mut out = vec![0u8; 2 * PAGE_SIZE];
     let mut zc = match o.codec {
