@@ -141,24 +141,19 @@ impl Disk {
         };
         let gendisk = kernel::error::from_err_ptr(gendisk)?;
         let dev_ptr: *const Device = &*device;
-        // SAFETY: `gendisk` is valid and not yet visible to anybody else; the
-        // name fits the 32-byte `disk_name` with its NUL.
-        unsafe {
+        // SAFETY: `gendisk` is valid and not yet visible to anybody else.
+        let name = unsafe {
             (*gendisk).major = major.major as c_int;
             (*gendisk).first_minor = id as c_int;
             (*gendisk).minors = 1;
             (*gendisk).flags |= bindings::GENHD_FL_NO_PART as c_int;
             (*gendisk).fops = &*major.fops;
             (*gendisk).private_data = dev_ptr as *mut c_void;
-            let name = &mut (*gendisk).disk_name;
-            let mut w = crate::parse::PageWriter::new(core::slice::from_raw_parts_mut(
-                name.as_mut_ptr().cast::<u8>(),
-                name.len() - 1,
-            ));
-            let _ = core::fmt::write(&mut w, format_args!("rzram{}", id));
-            let len = w.written();
-            name[len] = 0;
-        }
+            &mut (*gendisk).disk_name
+        };
+        // `PageWriter` keeps the name NUL-terminated within `disk_name`.
+        let mut w = crate::parse::PageWriter::new(&mut name[..]);
+        let _ = core::fmt::write(&mut w, format_args!("rzram{}", id));
         device.set_gendisk(gendisk);
         // SAFETY: `gendisk` is fully set up; the attribute groups are static.
         let ret = unsafe { bindings::device_add_disk(ptr::null_mut(), gendisk, sysfs::groups()) };
