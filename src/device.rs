@@ -242,6 +242,12 @@ impl Device {
     /// object from being freed while it is decompressed.
     fn read_page(&self, b: &Backing, index: usize, dst: &mut [u8]) -> Result {
         let slot = b.slots.get(index).ok_or(EIO)?;
+        // Empty and same-filled pages (common in swap) need no stream: serve
+        // them under the slot lock alone. A stored page found here is read
+        // again below, since it may change once the slot lock is dropped.
+        if Self::read_unstored(slot, dst)? {
+            return Ok(());
+        }
         b.streams.with_bounce(|bounce| {
             let mut locked = LockedSlot::new(slot);
             match locked.get().ok_or(EIO)?.content() {
@@ -263,6 +269,17 @@ impl Device {
             }
             Ok(())
         })
+    }
+
+    /// Fills `dst` if the slot holds no pool object; returns whether it did.
+    fn read_unstored(slot: &Slot, dst: &mut [u8]) -> Result<bool> {
+        let mut locked = LockedSlot::new(slot);
+        match locked.get().ok_or(EIO)?.content() {
+            SlotContent::Empty => dst.fill(0),
+            SlotContent::Same(word) => fill_page(dst, word),
+            SlotContent::Stored { .. } => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// Stores `src` (one page) as page `index`.
