@@ -67,7 +67,7 @@ impl Backing {
         Ok(Backing {
             disksize,
             slots: VVec::zeroed(slots, GFP_KERNEL)?,
-            streams: Streams::new(BACKENDS[0])?,
+            streams: Streams::new(BACKENDS[0], None)?,
             pool: Pool::new(Backend::Zsmalloc, KernelPages).ok_or(ENOMEM)?,
             partial: KBox::pin_init(
                 new_mutex!(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?, "rzram_partial"),
@@ -248,7 +248,7 @@ impl Device {
         if Self::read_unstored(slot, dst)? {
             return Ok(());
         }
-        b.streams.with_bounce(|bounce| {
+        b.streams.read(|bounce, decompressor| {
             let mut locked = LockedSlot::new(slot);
             match locked.get().ok_or(EIO)?.content() {
                 SlotContent::Empty => dst.fill(0),
@@ -261,7 +261,7 @@ impl Device {
                                 dst.copy_from_slice(src.get(..PAGE_SIZE).ok_or(EIO)?);
                                 Ok(())
                             } else {
-                                b.streams.decompress(src, dst)
+                                decompressor.decompress(src, dst)
                             }
                         })
                         .map_err(|_| EIO)??;
