@@ -67,7 +67,7 @@ impl Backing {
         Ok(Backing {
             disksize,
             slots: VVec::zeroed(slots, GFP_KERNEL)?,
-            streams: test_streams()?,
+            streams: Streams::new(BACKENDS[0], None)?,
             pool: Pool::new(Backend::Zsmalloc, KernelPages).ok_or(ENOMEM)?,
             partial: KBox::pin_init(
                 new_mutex!(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?, "rzram_partial"),
@@ -75,17 +75,6 @@ impl Backing {
             )?,
         })
     }
-}
-
-/// TEMPORARY: the codec chosen by the test module parameters.
-#[inline(never)]
-fn test_streams() -> Result<Streams> {
-    let ops = BACKENDS.get(crate::module_parameters::codec.value() as usize).copied().ok_or(EINVAL)?;
-    let level = crate::module_parameters::codec_level.value();
-    let level = (level != i32::MIN).then_some(level);
-    let ops = crate::codec::find(ops.name.as_bytes()).ok_or(EINVAL)?;
-    ops.check_level(level)?;
-    Streams::new(ops, level)
 }
 
 /// A slot lock held with preemption disabled, so that a holder cannot be

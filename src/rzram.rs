@@ -62,14 +62,6 @@ module! {
             default: 1,
             description: "Number of pre-created rzram devices",
         },
-        codec: u32 {
-            default: 0,
-            description: "TEMPORARY codec test: index into BACKENDS",
-        },
-        codec_level: i32 {
-            default: i32::MIN,
-            description: "TEMPORARY codec test: level, i32::MIN for the default",
-        },
     },
 }
 
