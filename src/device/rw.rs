@@ -46,6 +46,16 @@ impl<'a> LockedSlot<'a> {
         }
     }
 
+    /// Like [`LockedSlot::new`] but does not wait: [`LockedSlot::get`]
+    /// gives `None` if the slot was busy.
+    fn try_new(slot: &'a Slot) -> Self {
+        // SAFETY: Balanced by `rzram_preempt_enable` in `drop`.
+        unsafe { rzram_preempt_disable() };
+        LockedSlot {
+            guard: slot.try_lock(),
+        }
+    }
+
     fn get(&mut self) -> Option<&mut SlotGuard<'a>> {
         self.guard.as_mut()
     }
@@ -263,18 +273,21 @@ impl Device {
         Stats::dec(&self.stats.pages_stored);
     }
 
-    /// Empties slot `index`, if it exists.
-    fn free_slot(&self, b: &Backing, index: usize) {
-        if let Ok(Some(slot)) = b.slot(index) {
-            let old = {
-                let mut locked = LockedSlot::new(slot);
-                match locked.get() {
-                    Some(g) => g.take(),
-                    None => SlotContent::Empty,
-                }
-            };
-            self.release(b, old);
-        }
+    /// Empties slot `index`, if it exists. With `wait` false a busy slot
+    /// is left alone; returns whether the slot is empty now.
+    fn free_slot(&self, b: &Backing, index: usize, wait: bool) -> bool {
+        let Ok(Some(slot)) = b.slot(index) else {
+            return true;
+        };
+        let old = {
+            let mut locked = if wait { LockedSlot::new(slot) } else { LockedSlot::try_new(slot) };
+            match locked.get() {
+                Some(g) => g.take(),
+                None => return false,
+            }
+        };
+        self.release(b, old);
+        true
     }
 
     /// Frees every page wholly inside `bytes` at `sector` (discard and
@@ -285,15 +298,19 @@ impl Device {
         let first = start.div_ceil(page);
         let end = (start + bytes) / page;
         for index in first..end {
-            self.free_slot(b, index as usize);
+            self.free_slot(b, index as usize, true);
         }
     }
 
-    /// Swap released page `index`: free its compressed copy now.
+    /// Swap released page `index`: free its compressed copy now. Swap holds
+    /// a spinlock here, so a slot in use is skipped and counted (zram's
+    /// `miss_free`); its next write or discard frees it.
     pub(crate) fn slot_free_notify(&self, index: usize) {
         if let Some(b) = self.io_backing() {
             Stats::inc(&self.stats.notify_free);
-            self.free_slot(b, index);
+            if !self.free_slot(b, index, false) {
+                Stats::inc(&self.stats.miss_free);
+            }
         }
     }
 
