@@ -30,6 +30,9 @@ extern "C" {
 const LZ4_MEM_COMPRESS: usize = ((1 << (14 - 3)) + 4) * 8;
 /// `LZ4_ACCELERATION_DEFAULT`.
 const LZ4_ACCELERATION_DEFAULT: i32 = 1;
+/// Userspace LZ4's `LZ4_ACCELERATION_MAX`: larger values gain nothing, and
+/// the kernel's copy does not cap them before shifting them left by 6.
+const LZ4_ACCELERATION_MAX: i32 = 65537;
 
 pub(crate) static LZ4: CodecOps = CodecOps {
     name: "lz4",
@@ -43,7 +46,7 @@ pub(crate) static LZ4: CodecOps = CodecOps {
     decompress,
 };
 
-/// Any acceleration from the default up; LZ4 caps large values itself.
+/// Any acceleration from the default up, as zram; `compress` caps it.
 fn acceleration_range() -> (i32, i32) {
     (LZ4_ACCELERATION_DEFAULT, i32::MAX)
 }
@@ -67,7 +70,7 @@ fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
             dst.as_mut_ptr().cast(),
             c_len(src.len())?,
             c_len(dst.len())?,
-            level,
+            level.min(LZ4_ACCELERATION_MAX),
             work.as_mut_ptr(),
         )
     };
