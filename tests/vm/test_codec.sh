@@ -1,10 +1,7 @@
 # Every compression backend (and a few levels): 8 MiB of mixed data written
 # O_DIRECT, read back after dropping caches, compared by md5; mm_stat must
-# show the compressible part shrank. Bad levels must be refused.
-#
-# Selects the codec through comp_algorithm / algorithm_params when they are
-# writable (zram's ABI); otherwise through the codec= / codec_level= module
-# parameters when the module has them (a test-only build).
+# show the compressible part shrank. Bad levels must be refused. The codec
+# and level are chosen through comp_algorithm and algorithm_params.
 . /tests/lib.sh
 
 # 8 MiB: 2 MiB random (incompressible: huge pages), 2 MiB binary (busybox and
@@ -25,35 +22,14 @@ want=$(md5sum < /tmp/mix)
 note "test data: $size bytes ($(find /lib/modules -name '*.ko' | wc -l) modules, kallsyms $(wc -c < /proc/kallsyms) bytes)"
 [ "$size" = $((8 * MiB)) ] || fail "test data is $size bytes, not 8 MiB"
 
-# Index of a codec in BACKENDS (the module parameter's meaning).
-codec_index() {
-    case $1 in
-    lz4) echo 0 ;; lz4hc) echo 1 ;; lzo) echo 2 ;; lzo-rle) echo 3 ;;
-    zstd) echo 4 ;; deflate) echo 5 ;; 842) echo 6 ;;
-    esac
-}
-
 check "modprobe rzram" modprobe rzram
-MODE=
-if echo lz4 > $SYS/comp_algorithm 2>/dev/null; then
-    MODE=sysfs
-elif grep -q 'parm=codec_level:' "$(find /lib/modules -name 'rzram.ko*' | head -n 1)"; then
-    MODE=param
-fi
-note "codec selection through: ${MODE:-nothing}"
 
 # setup NAME [LEVEL]: a fresh rzram0 of 16 MiB using codec NAME.
 setup() {
-    if [ "$MODE" = sysfs ]; then
-        echo 1 > $SYS/reset &&
-            echo "$1" > $SYS/comp_algorithm &&
-            { [ -z "$2" ] || echo "algo=$1 level=$2" > $SYS/algorithm_params; } &&
-            echo 16M > $SYS/disksize
-    else
-        rmmod rzram 2>/dev/null
-        modprobe rzram codec="$(codec_index "$1")" ${2:+codec_level=$2} &&
-            echo 16M > $SYS/disksize
-    fi
+    echo 1 > $SYS/reset &&
+        echo "$1" > $SYS/comp_algorithm &&
+        { [ -z "$2" ] || echo "algo=$1 level=$2" > $SYS/algorithm_params; } &&
+        echo 16M > $SYS/disksize
 }
 
 # run NAME [LEVEL]: the round trip and the size checks for one codec.
@@ -109,33 +85,29 @@ refuse() {
     fi
 }
 
-if [ -n "$MODE" ]; then
-    run lz4
-    run lz4 8
-    run lz4hc
-    run lz4hc 1
-    run lz4hc 16
-    run lzo
-    run lzo-rle
-    run zstd
-    run zstd -5
-    run zstd 1
-    run zstd 19
-    run deflate
-    run deflate 1
-    run deflate 9
-    run 842
-    refuse lz4 0
-    refuse lz4hc 17
-    refuse lzo 1
-    refuse zstd 23
-    refuse zstd -200000
-    refuse deflate 10
-    refuse 842 1
-else
-    fail "no way to select a codec (comp_algorithm not writable, no codec= parameter)"
-fi
+run lz4
+run lz4 8
+run lz4hc
+run lz4hc 1
+run lz4hc 16
+run lzo
+run lzo-rle
+run zstd
+run zstd -5
+run zstd 1
+run zstd 19
+run deflate
+run deflate 1
+run deflate 9
+run 842
+refuse lz4 0
+refuse lz4hc 17
+refuse lzo 1
+refuse zstd 23
+refuse zstd -200000
+refuse deflate 10
+refuse 842 1
 
-rmmod rzram 2>/dev/null
+check "rmmod rzram" rmmod rzram
 check "rzram unloaded" test ! -e $SYS
 summary
