@@ -37,7 +37,12 @@ pub mod allocators {
     pub use zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool};
 }
 
+mod backend_842;
+mod backend_deflate;
 mod backend_lz4;
+mod backend_lz4hc;
+mod backend_lzo;
+mod backend_zstd;
 mod bio;
 mod codec;
 mod control;
