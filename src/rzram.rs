@@ -42,6 +42,7 @@ mod disk;
 pub mod parse;
 pub mod same_filled;
 pub mod slot;
+pub mod slot_table;
 pub mod stats;
 mod pool;
 mod sysfs;
