@@ -88,7 +88,8 @@ fn write_classes(d: &DeviceRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 i, c.size, c.pages_per_zspage, c.objs_per_zspage, c.objs_in_use, c.objs_allocated, c.zspages, c.pages
             )?;
         }
-        writeln!(f, "total: {} objects in {} class pages, {} pool pages", used, pages, b.pool.total_pages())
+        writeln!(f, "total: {} objects in {} class pages, {} pool pages", used, pages, b.pool.total_pages())?;
+        writeln!(f, "slot table: {} pages", b.table_pages())
     })
 }
 

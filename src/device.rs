@@ -23,7 +23,6 @@ use core::{
     sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
-    alloc::VVec,
     bindings,
     new_mutex,
     page::PAGE_SIZE,
@@ -36,7 +35,9 @@ use crate::{
     codec::{self, CodecOps, Streams, BACKENDS},
     parse::AlgorithmParams,
     pool::{self, Pool},
+    pool::KernelPages,
     slot::Slot,
+    slot_table::{chunks_for, SlotTable, SlotTableError},
     stats::Stats, //
 };
 
@@ -49,9 +50,6 @@ extern "C" {
     fn rzram_freeze(disk: *mut c_void) -> u32;
     fn rzram_unfreeze(disk: *mut c_void, memflags: u32);
 }
-
-// SAFETY: All-zero bytes are an empty, unlocked slot (documented on `Slot`).
-unsafe impl kernel::prelude::Zeroable for Slot {}
 
 /// Settings chosen before `disksize`; they apply when the backing is built.
 pub(crate) struct Config {
@@ -74,7 +72,8 @@ impl Config {
 /// What exists once `disksize` is set.
 pub(crate) struct Backing {
     pub(crate) disksize: u64,
-    slots: VVec<Slot>,
+    /// One slot per page, in chunks allocated on first write.
+    slots: SlotTable<KVVec<AtomicPtr<Slot>>, KernelPages>,
     pub(crate) streams: Streams,
     pub(crate) pool: KBox<Pool>,
     /// Bounce page for I/O smaller than a page (read-modify-write).
@@ -85,7 +84,7 @@ impl Backing {
     fn new(disksize: u64, slots: usize, config: &Config) -> Result<Self> {
         Ok(Backing {
             disksize,
-            slots: VVec::zeroed(slots, GFP_KERNEL)?,
+            slots: new_slot_table(slots)?,
             streams: Streams::new(config.codec, config.level)?,
             pool: pool::new_pool(config.allocator)?,
             partial: KBox::pin_init(
@@ -103,21 +102,44 @@ impl Backing {
     /// The slot of page `index` for reading or freeing: `None` if it was
     /// never written (it reads as zeroes). `EIO` beyond the end.
     fn slot(&self, index: usize) -> Result<Option<&Slot>> {
-        self.slots.get(index).map(Some).ok_or(EIO)
+        if index >= self.slots.len() {
+            return Err(EIO);
+        }
+        Ok(self.slots.get(index))
     }
 
     /// The slot of page `index` for storing into. May sleep (it may have to
-    /// allocate), so it is called before any slot lock is taken.
+    /// allocate a chunk of the table), so it is called before any slot lock
+    /// is taken. `ENOMEM` if no page can be had.
     fn slot_for_write(&self, index: usize) -> Result<&Slot> {
-        self.slots.get(index).ok_or(EIO)
+        self.slots.get_or_alloc(index).map_err(|e| match e {
+            SlotTableError::OutOfRange => EIO,
+            SlotTableError::NoMemory => ENOMEM,
+        })
     }
 
     /// Calls `f` for every slot that may hold data, in index order.
-    pub(crate) fn for_each_slot(&self, mut f: impl FnMut(usize, &Slot)) {
-        for (i, slot) in self.slots.iter().enumerate() {
-            f(i, slot);
-        }
+    pub(crate) fn for_each_slot(&self, f: impl FnMut(usize, &Slot)) {
+        self.slots.for_each(f);
     }
+
+    /// Pages the slot table's chunks take.
+    pub(crate) fn table_pages(&self) -> usize {
+        self.slots.chunks_allocated()
+    }
+}
+
+/// A slot table for `slots` pages: only its directory (8 bytes per 256
+/// pages) is allocated now, chunks of slots come with the first writes.
+fn new_slot_table(slots: usize) -> Result<SlotTable<KVVec<AtomicPtr<Slot>>, KernelPages>> {
+    let n = chunks_for(slots);
+    let mut dir = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        dir.push(AtomicPtr::new(ptr::null_mut()), GFP_KERNEL)?;
+    }
+    // SAFETY: `dir` is a fresh vector of null entries moved into the table,
+    // which alone uses it from now on.
+    unsafe { SlotTable::new(dir, slots, KernelPages) }.ok_or(ENOMEM)
 }
 
 /// One rzram device.

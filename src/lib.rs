@@ -5,7 +5,8 @@
 //! rzram is a compressed RAM block device (a zram work-alike) written as a
 //! Rust-for-Linux kernel module. The files listed below hold the logic that
 //! does not need the kernel crate: sysfs value parsing, same-filled page
-//! detection, the per-page slot table entry and the device statistics.
+//! detection, the per-page slot table entry, the lazily allocated slot table
+//! and the device statistics.
 //!
 //! The kernel crate root (`src/rzram.rs`) declares the very same files as its
 //! own modules, so they are written for both worlds: `no_std`, no `alloc`, no
