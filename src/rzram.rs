@@ -18,8 +18,8 @@
 //! - `pool.rs`: pages and locks for the zpool allocators (`allocators/`),
 //!   where compressed objects live.
 //! - `parse.rs`, `same_filled.rs`, `slot.rs`, `slot_table.rs`, `stats.rs`:
-//!   portable logic,
-//!   shared with the host crate (`src/lib.rs`) and tested there.
+//!   portable logic, shared with the host crate (`src/lib.rs`) and tested
+//!   there.
 //! - `helpers.c`: forwarders for kernel macros that Rust cannot call.
 
 use kernel::prelude::*;

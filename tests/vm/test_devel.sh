@@ -43,7 +43,9 @@ check "new dev" test -b /dev/rzram2
 check "hot_remove 1" sh -c "echo 1 > /sys/class/rzram-control/hot_remove"
 expect_err "hot_remove absent" "No such device" "echo 1 > /sys/class/rzram-control/hot_remove"
 expect_eq "hot_add reuses 1" "$(cat /sys/class/rzram-control/hot_add)" 1
+note "$(grep MemAvailable /proc/meminfo)"
 check "disksize 100G" sh -c "echo 100G > /sys/block/rzram2/disksize"
+check "write 100G end" dd if=/tmp/r of=/dev/rzram2 bs=1M count=1 seek=102399 oflag=direct
 note "$(grep MemAvailable /proc/meminfo)"
 check "zbud dev2 reset" sh -c "echo 1 > /sys/block/rzram2/reset"
 check "rmmod" rmmod rzram
