@@ -52,7 +52,8 @@ pub(crate) struct Streams {
 
 impl Streams {
     /// Allocates one stream per possible CPU (process context, may sleep).
-    pub(crate) fn new(ops: &'static CodecOps) -> Result<Self> {
+    pub(crate) fn new(ops: &'static CodecOps, level: Option<i32>) -> Result<Self> {
+        ops.check_level(level)?;
         let n = kernel::cpu::nr_cpu_ids() as usize;
         let mut streams = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
@@ -85,13 +86,17 @@ impl Streams {
         }
     }
 
-    /// Runs `f` with the current CPU's stream buffer as a page-sized bounce
-    /// buffer for reads. May sleep.
-    pub(crate) fn with_bounce<R>(&self, f: impl FnOnce(&mut [u8; PAGE_SIZE]) -> Result<R>) -> Result<R> {
+    /// Holds the current CPU's stream and gives `f` a page-sized bounce
+    /// buffer and a decompressor. May sleep.
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnOnce(&mut [u8; PAGE_SIZE], &mut Decompressor<'_>) -> Result<R>,
+    ) -> Result<R> {
         let stream = self.current()?;
         let mut guard = stream.lock();
         let bounce = guard.buf.get_mut(..PAGE_SIZE).ok_or(EINVAL)?;
-        f(bounce.try_into().map_err(|_| EINVAL)?)
+        let mut dec = Decompressor { ops: self.ops };
+        f(bounce.try_into().map_err(|_| EINVAL)?, &mut dec)
     }
 
     /// The stream of the current CPU (any stream will do if the task moves).
@@ -99,9 +104,31 @@ impl Streams {
         let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
         self.streams.get(cpu % self.streams.len().max(1)).ok_or(EINVAL)
     }
+}
 
-    /// Decompresses `src` into `dst` (no stream needed for any backend here).
-    pub(crate) fn decompress(&self, src: &[u8], dst: &mut [u8]) -> Result {
+/// Decompression with a held stream.
+pub(crate) struct Decompressor<'a> {
+    ops: &'a CodecOps,
+}
+
+impl Decompressor<'_> {
+    /// Decompresses all of `src` into exactly `dst.len()` bytes.
+    pub(crate) fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Result {
         (self.ops.decompress)(src, dst)
+    }
+}
+
+/// Looks up a codec by its exact name.
+pub(crate) fn find(name: &[u8]) -> Option<&'static CodecOps> {
+    BACKENDS.iter().copied().find(|ops| ops.name.as_bytes() == name)
+}
+
+impl CodecOps {
+    /// `EINVAL` if `level` does not suit this algorithm.
+    pub(crate) fn check_level(&self, level: Option<i32>) -> Result {
+        match level {
+            None | Some(1..=65537) => Ok(()),
+            Some(_) => Err(EINVAL),
+        }
     }
 }

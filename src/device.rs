@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-device state and the page read/write paths.
+//! Per-device state: settings, the life cycle (init by `disksize`, `reset`)
+//! and the knobs sysfs turns. The page read/write paths are in `rw.rs`.
 //!
-//! A device starts uninitialised (capacity 0). Writing `disksize` builds its
-//! [`Backing`]: the slot table (one [`Slot`] per page), the compression
-//! streams and the object store. From then on each page-sized piece of a bio
-//! goes through [`Device::submit`].
+//! A device starts uninitialised (capacity 0) with its settings in
+//! [`Config`]. Writing `disksize` builds its [`Backing`]: the slot table, the
+//! compression streams and the object pool. `reset` tears it down again.
 //!
-//! Locking: `init` (a mutex) serialises sysfs changes of the device state.
-//! A slot's bit lock guards that slot; it is taken with preemption disabled
-//! and nothing that can sleep runs under it, because swap frees slots from
-//! atomic context. Compression and reads run under a stream mutex (for its
-//! buffers), taken before the slot lock. I/O smaller than a page goes
-//! through the `partial` bounce page under its mutex. Order: `init`, then
-//! `partial` → stream → slot → pool locks.
+//! Locking: `config` (a mutex, zram's `init_lock`) serialises every settings
+//! change and the creation and destruction of the backing; sysfs readers
+//! that look into the backing hold it too. The I/O path does not take it:
+//! it reads the backing pointer, and the backing is only freed with the
+//! disk's queue frozen (no bio inside `submit_bio`) after every opener has
+//! gone and new opens are refused (`claim`). Lock order: the registry mutex,
+//! the disk's `open_mutex`, `config`, then the I/O-path locks of `rw.rs`.
+
+mod rw;
 
 use core::{
+    ffi::c_void,
     ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     alloc::VVec,
@@ -29,79 +32,91 @@ use kernel::{
 };
 
 use crate::{
-    bio::{Bio, Op, Segment, SECTORS_PER_PAGE_SHIFT},
-    codec::{Streams, BACKENDS},
-    same_filled::{fill_page, same_filled},
-    slot::{Slot, SlotContent, SlotGuard},
-    allocators::{Backend, Handle},
-    pool::{KernelPages, Pool},
+    allocators::Backend,
+    codec::{self, CodecOps, Streams, BACKENDS},
+    parse::AlgorithmParams,
+    pool::{self, Pool},
+    slot::Slot,
     stats::Stats, //
 };
 
+// The gendisk is passed as `c_void`: bindgen's `gendisk` holds zero-sized
+// lockdep members that Rust does not consider FFI-safe.
 extern "C" {
-    fn rzram_preempt_disable();
-    fn rzram_preempt_enable();
+    fn rzram_open_lock(disk: *mut c_void);
+    fn rzram_open_unlock(disk: *mut c_void);
+    fn rzram_openers(disk: *mut c_void) -> u32;
+    fn rzram_freeze(disk: *mut c_void) -> u32;
+    fn rzram_unfreeze(disk: *mut c_void, memflags: u32);
 }
-
-/// A page that compresses to at least this many bytes is kept uncompressed
-/// (a "huge" page): the zsmalloc-style pool would give it a page of its own
-/// anyway, so compression would only add a decompression to every read
-/// (zram's `huge_class_size`).
-const HUGE_THRESHOLD: usize = crate::allocators::zsmalloc::class::HUGE_OBJ_LEN;
 
 // SAFETY: All-zero bytes are an empty, unlocked slot (documented on `Slot`).
 unsafe impl kernel::prelude::Zeroable for Slot {}
+
+/// Settings chosen before `disksize`; they apply when the backing is built.
+pub(crate) struct Config {
+    pub(crate) codec: &'static CodecOps,
+    /// `algorithm_params level=`; `None` is the codec's default.
+    pub(crate) level: Option<i32>,
+    pub(crate) allocator: Backend,
+}
+
+impl Config {
+    const fn new() -> Self {
+        Config {
+            codec: BACKENDS[0],
+            level: None,
+            allocator: Backend::Zsmalloc,
+        }
+    }
+}
 
 /// What exists once `disksize` is set.
 pub(crate) struct Backing {
     pub(crate) disksize: u64,
     slots: VVec<Slot>,
     pub(crate) streams: Streams,
-    pub(crate) pool: Pool,
+    pub(crate) pool: KBox<Pool>,
     /// Bounce page for I/O smaller than a page (read-modify-write).
     partial: Pin<KBox<Mutex<KVVec<u8>>>>,
 }
 
 impl Backing {
-    fn new(disksize: u64, slots: usize) -> Result<Self> {
+    fn new(disksize: u64, slots: usize, config: &Config) -> Result<Self> {
         Ok(Backing {
             disksize,
             slots: VVec::zeroed(slots, GFP_KERNEL)?,
-            streams: Streams::new(BACKENDS[0])?,
-            pool: Pool::new(Backend::Zsmalloc, KernelPages).ok_or(ENOMEM)?,
+            streams: Streams::new(config.codec, config.level)?,
+            pool: pool::new_pool(config.allocator)?,
             partial: KBox::pin_init(
                 new_mutex!(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?, "rzram_partial"),
                 GFP_KERNEL,
             )?,
         })
     }
-}
 
-/// A slot lock held with preemption disabled, so that a holder cannot be
-/// preempted by a task (or swap's atomic slot-free) that spins on it.
-struct LockedSlot<'a> {
-    guard: Option<SlotGuard<'a>>,
-}
+    /// Number of pages the device holds.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
 
-impl<'a> LockedSlot<'a> {
-    fn new(slot: &'a Slot) -> Self {
-        // SAFETY: Balanced by `rzram_preempt_enable` in `drop`.
-        unsafe { rzram_preempt_disable() };
-        LockedSlot {
-            guard: Some(slot.lock()),
+    /// The slot of page `index` for reading or freeing: `None` if it was
+    /// never written (it reads as zeroes). `EIO` beyond the end.
+    fn slot(&self, index: usize) -> Result<Option<&Slot>> {
+        self.slots.get(index).map(Some).ok_or(EIO)
+    }
+
+    /// The slot of page `index` for storing into. May sleep (it may have to
+    /// allocate), so it is called before any slot lock is taken.
+    fn slot_for_write(&self, index: usize) -> Result<&Slot> {
+        self.slots.get(index).ok_or(EIO)
+    }
+
+    /// Calls `f` for every slot that may hold data, in index order.
+    pub(crate) fn for_each_slot(&self, mut f: impl FnMut(usize, &Slot)) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            f(i, slot);
         }
-    }
-
-    fn get(&mut self) -> Option<&mut SlotGuard<'a>> {
-        self.guard.as_mut()
-    }
-}
-
-impl Drop for LockedSlot<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        // SAFETY: Preemption was disabled in `new`.
-        unsafe { rzram_preempt_enable() };
     }
 }
 
@@ -110,11 +125,15 @@ impl Drop for LockedSlot<'_> {
 pub(crate) struct Device {
     pub(crate) id: u32,
     gendisk: AtomicPtr<bindings::gendisk>,
-    /// Serialises `disksize` (and later `reset`) against each other.
+    /// Settings, and the lock for building and freeing the backing.
     #[pin]
-    pub(crate) init: Mutex<()>,
+    config: Mutex<Config>,
     /// Null until `disksize` is set; owned (a leaked `KBox`) afterwards.
     backing: AtomicPtr<Backing>,
+    /// `mem_limit` in pages; 0 means no limit.
+    mem_limit: AtomicU64,
+    /// Set while `reset` or removal runs: opens fail with `EBUSY`.
+    claim: AtomicBool,
     pub(crate) stats: Stats,
 }
 
@@ -123,8 +142,10 @@ impl Device {
         try_pin_init!(Device {
             id,
             gendisk: AtomicPtr::new(ptr::null_mut()),
-            init <- new_mutex!((), "rzram_init"),
+            config <- new_mutex!(Config::new(), "rzram_config"),
             backing: AtomicPtr::new(ptr::null_mut()),
+            mem_limit: AtomicU64::new(0),
+            claim: AtomicBool::new(false),
             stats: Stats::new(),
         })
     }
@@ -133,265 +154,198 @@ impl Device {
         self.gendisk.store(gendisk, Ordering::Relaxed);
     }
 
-    /// The backing, once `disksize` has been set.
-    pub(crate) fn backing(&self) -> Option<&Backing> {
+    fn gendisk(&self) -> *mut bindings::gendisk {
+        self.gendisk.load(Ordering::Relaxed)
+    }
+
+    /// The backing as the I/O path sees it (see the locking notes above).
+    fn io_backing(&self) -> Option<&Backing> {
         let b = self.backing.load(Ordering::Acquire);
         // SAFETY: A non-null pointer came from `KBox::into_raw` in
-        // `set_disksize` and is freed only when the device is dropped.
+        // `set_disksize`; it is freed only with the queue frozen, when no
+        // bio (the only caller of this outside `config`) is in flight.
         unsafe { b.as_ref() }
+    }
+
+    /// Runs `f` with the settings locked and the backing, if any.
+    pub(crate) fn with_config<R>(&self, f: impl FnOnce(&mut Config, Option<&Backing>) -> R) -> R {
+        let mut config = self.config.lock();
+        // Freeing the backing needs `config`, which is held here.
+        let backing = self.io_backing();
+        f(&mut config, backing)
+    }
+
+    /// Runs `f` on the backing under the settings lock; `None` before init.
+    pub(crate) fn with_backing<R>(&self, f: impl FnOnce(Option<&Backing>) -> R) -> R {
+        self.with_config(|_, b| f(b))
+    }
+
+    /// Settings may change only before `disksize`: `EBUSY` afterwards.
+    fn configure(&self, f: impl FnOnce(&mut Config) -> Result) -> Result {
+        self.with_config(|config, b| match b {
+            Some(_) => Err(EBUSY),
+            None => f(config),
+        })
+    }
+
+    pub(crate) fn set_codec(&self, name: &[u8]) -> Result {
+        let ops = codec::find(name).ok_or(EINVAL)?;
+        self.configure(|c| {
+            c.codec = ops;
+            Ok(())
+        })
+    }
+
+    /// `algorithm_params`: only the primary compressor (priority 0) exists.
+    pub(crate) fn set_algorithm_params(&self, p: &AlgorithmParams<'_>) -> Result {
+        if p.dict.is_some() || p.deflate_winbits.is_some() {
+            return Err(EINVAL);
+        }
+        if p.priority.is_some_and(|prio| prio != 0) {
+            return Err(EINVAL);
+        }
+        self.configure(|c| {
+            if let Some(name) = p.algo {
+                if !codec::find(name).is_some_and(|ops| ptr::eq(ops, c.codec)) {
+                    return Err(EINVAL);
+                }
+            }
+            c.codec.check_level(p.level)?;
+            c.level = p.level;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn set_allocator(&self, name: &[u8]) -> Result {
+        let backend = Backend::from_name(name).ok_or(EINVAL)?;
+        self.configure(|c| {
+            c.allocator = backend;
+            Ok(())
+        })
     }
 
     /// Sets the size and builds the backing; `EBUSY` once initialised.
     pub(crate) fn set_disksize(&self, bytes: u64) -> Result {
-        let _guard = self.init.lock();
-        if self.backing().is_some() {
-            return Err(EBUSY);
-        }
         let bytes = crate::slot::page_align(bytes).ok_or(EINVAL)?;
         let slots = crate::slot::slots_for_disksize(bytes).ok_or(EINVAL)?;
         if slots == 0 {
             return Err(EINVAL);
         }
-        let backing = KBox::new(Backing::new(bytes, slots)?, GFP_KERNEL)?;
-        self.backing.store(KBox::into_raw(backing), Ordering::Release);
-        let disk = self.gendisk.load(Ordering::Relaxed);
-        // SAFETY: The gendisk is live while sysfs can call us.
-        unsafe { bindings::set_capacity_and_notify(disk, bytes >> kernel::block::SECTOR_SHIFT) };
-        Ok(())
-    }
-
-    /// Memory the stored pages take, in pages.
-    pub(crate) fn mem_used_pages(&self) -> usize {
-        self.backing().map_or(0, |b| b.pool.total_pages())
-    }
-
-    /// Serves one bio and completes it.
-    pub(crate) fn submit(&self, bio: Bio) {
-        let op = bio.op();
-        let ret = match self.backing() {
-            Some(b) => self.serve(b, &bio, op),
-            None => Err(EIO),
-        };
-        match (op, &ret) {
-            (Op::Read, Ok(())) => Stats::inc(&self.stats.num_reads),
-            (Op::Read, Err(_)) => Stats::inc(&self.stats.failed_reads),
-            (Op::Write, Ok(())) => Stats::inc(&self.stats.num_writes),
-            (Op::Write, Err(_)) => Stats::inc(&self.stats.failed_writes),
-            _ => {}
-        }
-        bio.end(ret);
-    }
-
-    fn serve(&self, b: &Backing, bio: &Bio, op: Op) -> Result {
-        match op {
-            Op::Read => bio.for_each_segment(|seg| {
-                seg.device_pieces().try_for_each(|piece| self.read_segment(b, &piece))
-            }),
-            Op::Write => bio.for_each_segment(|seg| {
-                seg.device_pieces().try_for_each(|piece| self.write_segment(b, &piece))
-            }),
-            Op::Discard | Op::WriteZeroes => {
-                let (sector, bytes) = bio.range();
-                self.discard(b, sector, bytes);
-                Ok(())
+        self.with_config(|config, b| {
+            if b.is_some() {
+                return Err(EBUSY);
             }
-            Op::Flush => Ok(()),
-            Op::Other => Err(EOPNOTSUPP),
-        }
-    }
-
-    /// Splits a segment's position into (page index, offset in page).
-    fn locate(b: &Backing, seg: &Segment) -> Result<(usize, usize)> {
-        let index = usize::try_from(seg.sector >> SECTORS_PER_PAGE_SHIFT).map_err(|_| EIO)?;
-        let offset = ((seg.sector & ((1 << SECTORS_PER_PAGE_SHIFT) - 1)) << kernel::block::SECTOR_SHIFT) as usize;
-        if index >= b.slots.len() || offset + seg.len > PAGE_SIZE {
-            return Err(EIO);
-        }
-        Ok((index, offset))
-    }
-
-    fn read_segment(&self, b: &Backing, seg: &Segment) -> Result {
-        let (index, offset) = Self::locate(b, seg)?;
-        if offset == 0 && seg.len == PAGE_SIZE {
-            return seg.with_bytes(|dst| self.read_page(b, index, dst));
-        }
-        let mut bounce = b.partial.lock();
-        self.read_page(b, index, &mut bounce)?;
-        let src = bounce.get(offset..offset + seg.len).ok_or(EIO)?;
-        seg.with_bytes(|dst| dst.copy_from_slice(src));
-        Ok(())
-    }
-
-    fn write_segment(&self, b: &Backing, seg: &Segment) -> Result {
-        let (index, offset) = Self::locate(b, seg)?;
-        if offset == 0 && seg.len == PAGE_SIZE {
-            return seg.with_bytes(|src| self.write_page(b, index, src));
-        }
-        // Read-modify-write of the whole page through the bounce page.
-        let mut bounce = b.partial.lock();
-        self.read_page(b, index, &mut bounce)?;
-        let dst = bounce.get_mut(offset..offset + seg.len).ok_or(EIO)?;
-        seg.with_bytes(|src| dst.copy_from_slice(src));
-        self.write_page(b, index, &bounce)
-    }
-
-    /// Fills `dst` (one page) with page `index`.
-    ///
-    /// The stream is taken first (it may sleep) for its buffer, which bounces
-    /// objects that straddle two pool pages; then the slot lock keeps the
-    /// object from being freed while it is decompressed.
-    fn read_page(&self, b: &Backing, index: usize, dst: &mut [u8]) -> Result {
-        let slot = b.slots.get(index).ok_or(EIO)?;
-        // Empty and same-filled pages (common in swap) need no stream: serve
-        // them under the slot lock alone. A stored page found here is read
-        // again below, since it may change once the slot lock is dropped.
-        if Self::read_unstored(slot, dst)? {
-            return Ok(());
-        }
-        b.streams.with_bounce(|bounce| {
-            let mut locked = LockedSlot::new(slot);
-            match locked.get().ok_or(EIO)?.content() {
-                SlotContent::Empty => dst.fill(0),
-                SlotContent::Same(word) => fill_page(dst, word),
-                SlotContent::Stored { handle, huge, .. } => {
-                    let handle = Handle::from_raw(handle).ok_or(EIO)?;
-                    b.pool
-                        .read(handle, bounce, |src| {
-                            if huge {
-                                dst.copy_from_slice(src.get(..PAGE_SIZE).ok_or(EIO)?);
-                                Ok(())
-                            } else {
-                                b.streams.decompress(src, dst)
-                            }
-                        })
-                        .map_err(|_| EIO)??;
-                }
-            }
+            let backing = KBox::new(Backing::new(bytes, slots, config)?, GFP_KERNEL)?;
+            self.backing.store(KBox::into_raw(backing), Ordering::Release);
+            // SAFETY: The gendisk is live while its attributes can be written.
+            unsafe { bindings::set_capacity_and_notify(self.gendisk(), bytes >> kernel::block::SECTOR_SHIFT) };
             Ok(())
         })
     }
 
-    /// Fills `dst` if the slot holds no pool object; returns whether it did.
-    fn read_unstored(slot: &Slot, dst: &mut [u8]) -> Result<bool> {
-        let mut locked = LockedSlot::new(slot);
-        match locked.get().ok_or(EIO)?.content() {
-            SlotContent::Empty => dst.fill(0),
-            SlotContent::Same(word) => fill_page(dst, word),
-            SlotContent::Stored { .. } => return Ok(false),
-        }
-        Ok(true)
+    /// `mem_limit` in bytes, rounded up to pages; 0 removes the limit.
+    pub(crate) fn set_mem_limit(&self, bytes: u64) {
+        let pages = bytes.div_ceil(PAGE_SIZE as u64);
+        let _config = self.config.lock();
+        self.mem_limit.store(pages, Ordering::Relaxed);
     }
 
-    /// Stores `src` (one page) as page `index`.
-    fn write_page(&self, b: &Backing, index: usize, src: &[u8]) -> Result {
-        let slot = b.slots.get(index).ok_or(EIO)?;
-        let new = match same_filled(src) {
-            Some(word) => SlotContent::Same(word),
-            None => b.streams.compress(src, |out| -> Result<SlotContent> {
-                let (data, huge) = match out {
-                    Ok(c) if c.len() < HUGE_THRESHOLD => (c, false),
-                    // Incompressible (or a compressor error): keep it as is.
-                    _ => (src, true),
-                };
-                let handle = b.pool.alloc(data.len()).map_err(|_| ENOMEM)?;
-                if b.pool.write(handle, data).is_err() {
-                    b.pool.free(handle);
-                    return Err(EIO);
-                }
-                Ok(SlotContent::Stored {
-                    handle: handle.to_raw(),
-                    size: data.len(),
-                    huge,
-                })
-            })?,
-        };
-        let old = {
-            let mut locked = LockedSlot::new(slot);
-            let guard = locked.get().ok_or(EIO)?;
-            let old = guard.take();
-            if let Err(e) = guard.set(new) {
-                drop(locked);
-                self.release(b, new);
-                self.release(b, old);
-                return Err(Error::from_errno(-e.0));
+    pub(crate) fn mem_limit_pages(&self) -> u64 {
+        self.mem_limit.load(Ordering::Relaxed)
+    }
+
+    /// `mem_used_max` store: restart the high-water mark from now.
+    pub(crate) fn reset_mem_used_max(&self) {
+        self.with_backing(|b| {
+            if let Some(b) = b {
+                self.stats.set_max_used(b.pool.total_pages() as u64);
             }
-            old
-        };
-        self.account(new);
-        self.release(b, old);
-        self.stats
-            .update_max_used(b.pool.total_pages() as u64);
+        })
+    }
+
+    /// `compact`: `EINVAL` before init, as zram.
+    pub(crate) fn compact(&self) -> Result {
+        self.with_backing(|b| {
+            let b = b.ok_or(EINVAL)?;
+            let freed = b.pool.compact();
+            Stats::add(&self.stats.pages_compacted, freed as u64);
+            Ok(())
+        })
+    }
+
+    /// `open`: refused while a reset or removal holds the claim.
+    pub(crate) fn may_open(&self) -> Result {
+        if self.claim.load(Ordering::Relaxed) {
+            return Err(EBUSY);
+        }
         Ok(())
     }
 
-    /// Counts a content that was just stored.
-    fn account(&self, c: SlotContent) {
-        match c {
-            SlotContent::Empty => return,
-            SlotContent::Same(_) => Stats::inc(&self.stats.same_pages),
-            SlotContent::Stored { size, huge, .. } => {
-                Stats::add(&self.stats.compr_data_size, size as u64);
-                if huge {
-                    Stats::inc(&self.stats.huge_pages);
-                    Stats::inc(&self.stats.huge_pages_since);
-                }
-            }
+    /// Takes the claim if nobody has the disk open (`EBUSY` otherwise);
+    /// from then on opens fail until [`Device::release_claim`].
+    pub(crate) fn claim(&self) -> Result {
+        let disk = self.gendisk().cast::<c_void>();
+        // SAFETY: The gendisk is live; lock and unlock are paired below.
+        unsafe { rzram_open_lock(disk) };
+        // SAFETY: As above; `open_mutex` is held, so no open is under way.
+        let busy = unsafe { rzram_openers(disk) } > 0 || self.claim.load(Ordering::Relaxed);
+        if !busy {
+            self.claim.store(true, Ordering::Relaxed);
         }
-        Stats::inc(&self.stats.pages_stored);
+        // SAFETY: Locked above.
+        unsafe { rzram_open_unlock(disk) };
+        if busy {
+            return Err(EBUSY);
+        }
+        Ok(())
     }
 
-    /// Frees a content taken out of a slot and uncounts it.
-    fn release(&self, b: &Backing, c: SlotContent) {
-        match c {
-            SlotContent::Empty => return,
-            SlotContent::Same(_) => Stats::dec(&self.stats.same_pages),
-            SlotContent::Stored { handle, size, huge } => {
-                // `c` was taken out of its slot under the slot lock, so
-                // nobody else can reach this object any more.
-                if let Some(handle) = Handle::from_raw(handle) {
-                    b.pool.free(handle);
-                }
-                Stats::sub(&self.stats.compr_data_size, size as u64);
-                if huge {
-                    Stats::dec(&self.stats.huge_pages);
-                }
-            }
-        }
-        Stats::dec(&self.stats.pages_stored);
+    pub(crate) fn release_claim(&self) {
+        self.claim.store(false, Ordering::Relaxed);
     }
 
-    /// Empties slot `index`, if it exists.
-    fn free_slot(&self, b: &Backing, index: usize) {
-        if let Some(slot) = b.slots.get(index) {
-            let old = {
-                let mut locked = LockedSlot::new(slot);
-                match locked.get() {
-                    Some(g) => g.take(),
-                    None => SlotContent::Empty,
-                }
-            };
-            self.release(b, old);
-        }
+    /// `reset`: frees all data and settings; `EBUSY` while open.
+    pub(crate) fn reset(&self) -> Result {
+        self.claim()?;
+        self.sync();
+        self.teardown();
+        self.release_claim();
+        Ok(())
     }
 
-    /// Frees every page wholly inside `bytes` at `sector` (discard and
-    /// write-zeroes: an empty slot reads back as zeroes).
-    fn discard(&self, b: &Backing, sector: u64, bytes: u64) {
-        let page = PAGE_SIZE as u64;
-        let start = sector << kernel::block::SECTOR_SHIFT;
-        let first = start.div_ceil(page);
-        let end = (start + bytes) / page;
-        for index in first..end {
-            self.free_slot(b, index as usize);
+    /// Writes back what the block device's page cache still holds, so that
+    /// it reaches the device before the device goes away.
+    pub(crate) fn sync(&self) {
+        // SAFETY: The gendisk and its `part0` live as long as the device.
+        unsafe { bindings::sync_blockdev((*self.gendisk()).part0) };
+    }
+
+    /// Frees the backing and returns to the state after creation.
+    fn teardown(&self) {
+        let disk = self.gendisk();
+        let old = self.with_config(|config, _| {
+            *config = Config::new();
+            self.mem_limit.store(0, Ordering::Relaxed);
+            // SAFETY: The gendisk is live; unfrozen right below.
+            let memflags = unsafe { rzram_freeze(disk.cast()) };
+            let old = self.backing.swap(ptr::null_mut(), Ordering::Acquire);
+            // SAFETY: Frozen above.
+            unsafe { rzram_unfreeze(disk.cast(), memflags) };
+            self.stats.reset();
+            old
+        });
+        if !old.is_null() {
+            // SAFETY: The disk is live.
+            unsafe { bindings::set_capacity_and_notify(disk, 0) };
+            // SAFETY: `old` came from `KBox::into_raw` in `set_disksize`, is
+            // no longer published, and no bio that saw it is in flight.
+            drop(unsafe { KBox::from_raw(old) });
         }
     }
 
-    /// Swap released page `index`: free its compressed copy now.
-    pub(crate) fn slot_free_notify(&self, index: usize) {
-        if let Some(b) = self.backing() {
-            Stats::inc(&self.stats.notify_free);
-            self.free_slot(b, index);
-        }
+    /// Memory the stored pages take, in pages (0 before init).
+    pub(crate) fn mem_used_pages(&self) -> usize {
+        self.with_backing(|b| b.map_or(0, |b| b.pool.total_pages()))
     }
 }
 

@@ -20,6 +20,7 @@ use kernel::{
 
 use crate::{
     bio::Bio,
+    debugfs::DeviceFiles,
     device::Device,
     sysfs, //
 };
@@ -62,6 +63,7 @@ impl Major {
         let fops = KBox::new(
             bindings::block_device_operations {
                 submit_bio: Some(submit_bio),
+                open: Some(open),
                 swap_slot_free_notify: Some(swap_slot_free_notify),
                 owner: module.as_ptr(),
                 // SAFETY: All-zero is a valid value for the remaining fields:
@@ -102,6 +104,7 @@ impl Drop for Major {
 /// which stays valid until `del_gendisk` returns in `drop`.
 pub(crate) struct Disk {
     gendisk: *mut bindings::gendisk,
+    debugfs: Option<DeviceFiles>,
     device: Option<Pin<KBox<Device>>>,
 }
 
@@ -114,7 +117,7 @@ unsafe impl Sync for Disk {}
 impl Disk {
     /// Creates and registers `/dev/rzram<id>` with capacity 0: the size
     /// comes later through the `disksize` attribute.
-    pub(crate) fn add(major: &Major, id: u32) -> Result<Self> {
+    pub(crate) fn add(major: &Major, debugfs_root: &kernel::debugfs::Dir, id: u32) -> Result<Self> {
         let device = KBox::pin_init(Device::new(id), GFP_KERNEL)?;
         let mut lim = bindings::queue_limits {
             // A page is the unit of compression: only page-sized, aligned
@@ -162,11 +165,19 @@ impl Disk {
             unsafe { bindings::put_disk(gendisk) };
             return Err(e);
         }
+        // SAFETY: `Disk::drop` drops the files before the device.
+        let debugfs = unsafe { DeviceFiles::new(debugfs_root, &device) }.ok();
         // INVARIANT: added above; `device` owns the `private_data` target.
         Ok(Disk {
             gendisk,
+            debugfs,
             device: Some(device),
         })
+    }
+
+    /// The device behind this disk.
+    pub(crate) fn device(&self) -> Result<&Device> {
+        self.device.as_deref().ok_or(ENODEV)
     }
 }
 
@@ -176,6 +187,7 @@ impl Drop for Disk {
         // removes the sysfs files and waits for every submitter to leave.
         unsafe { bindings::del_gendisk(self.gendisk) };
         // Nothing can reach the device any more: free its memory.
+        drop(self.debugfs.take());
         drop(self.device.take());
         // SAFETY: The disk was deleted above; this drops the last reference.
         unsafe { bindings::put_disk(self.gendisk) };
@@ -221,4 +233,19 @@ unsafe extern "C" fn swap_slot_free_notify(bdev: *mut bindings::block_device, in
     // SAFETY: `bdev` is valid for the call and belongs to a live disk of ours.
     let device = unsafe { device_of((*bdev).bd_disk) };
     device.slot_free_notify(index);
+}
+
+/// `block_device_operations::open`: refused while a reset or removal holds
+/// the device (zram's `claim`). Called with the disk's `open_mutex` held.
+///
+/// # Safety
+///
+/// Called by the block layer with a live disk of ours.
+unsafe extern "C" fn open(disk: *mut bindings::gendisk, _mode: bindings::blk_mode_t) -> c_int {
+    // SAFETY: By the function's safety requirements.
+    let device = unsafe { device_of(disk) };
+    match device.may_open() {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }

@@ -6,6 +6,7 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/blk-mq.h>
 #include <linux/gfp.h>
 #include <linux/preempt.h>
 
@@ -39,6 +40,40 @@ int rzram_bio_for_each_segment(void *bio, rzram_segment_fn fn, void *ctx)
 unsigned int rzram_disk_features(void)
 {
 	return (__force unsigned int)(BLK_FEAT_STABLE_WRITES | BLK_FEAT_SYNCHRONOUS);
+}
+
+/*
+ * A disk's open_mutex serialises open and release; holding it while the
+ * opener count is checked and a claim is set keeps reset and hot_remove
+ * from racing an open (mutex_lock is a macro under lockdep).
+ */
+void rzram_open_lock(struct gendisk *disk)
+{
+	mutex_lock(&disk->open_mutex);
+}
+
+void rzram_open_unlock(struct gendisk *disk)
+{
+	mutex_unlock(&disk->open_mutex);
+}
+
+unsigned int rzram_openers(struct gendisk *disk)
+{
+	return disk_openers(disk);
+}
+
+/*
+ * Waits until no bio is inside submit_bio and holds new ones back: a
+ * bio-based queue is entered around every ->submit_bio call.
+ */
+unsigned int rzram_freeze(struct gendisk *disk)
+{
+	return blk_mq_freeze_queue(disk->queue);
+}
+
+void rzram_unfreeze(struct gendisk *disk, unsigned int memflags)
+{
+	blk_mq_unfreeze_queue(disk->queue, memflags);
 }
 
 /* GFP_NOIO is a macro the Rust bindings do not export. */

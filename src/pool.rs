@@ -16,7 +16,9 @@ use kernel::{
     sync::SpinLock, //
 };
 
-use crate::allocators::{AnyPool, PageProvider, PoolLock};
+use crate::allocators::{
+    z3fold::Z3foldPool, zbud::ZbudPool, zsmalloc::ZsPool, AnyPool, Backend, PageProvider, PoolLock, Zpool,
+};
 
 extern "C" {
     fn rzram_gfp_noio() -> u32;
@@ -24,6 +26,38 @@ extern "C" {
 
 /// The pool type of a device.
 pub(crate) type Pool = AnyPool<KernelPages, KernelLock>;
+
+/// Creates a pool of `backend` directly on the heap.
+///
+/// The pools are a few KiB each; built by value through the generic
+/// `AnyPool::new` and the callers' frames they would take several copies
+/// of the largest one on the 16 KiB kernel stack. One small frame per
+/// backend keeps it to a single copy.
+pub(crate) fn new_pool(backend: Backend) -> Result<KBox<Pool>> {
+    match backend {
+        Backend::Zsmalloc => new_zsmalloc(),
+        Backend::Zbud => new_zbud(),
+        Backend::Z3fold => new_z3fold(),
+    }
+}
+
+#[inline(never)]
+fn new_zsmalloc() -> Result<KBox<Pool>> {
+    let pool = ZsPool::new(KernelPages).ok_or(ENOMEM)?;
+    Ok(KBox::new(AnyPool::Zsmalloc(pool), GFP_KERNEL)?)
+}
+
+#[inline(never)]
+fn new_zbud() -> Result<KBox<Pool>> {
+    let pool = ZbudPool::new(KernelPages).ok_or(ENOMEM)?;
+    Ok(KBox::new(AnyPool::Zbud(pool), GFP_KERNEL)?)
+}
+
+#[inline(never)]
+fn new_z3fold() -> Result<KBox<Pool>> {
+    let pool = Z3foldPool::new(KernelPages).ok_or(ENOMEM)?;
+    Ok(KBox::new(AnyPool::Z3fold(pool), GFP_KERNEL)?)
+}
 
 /// Order-0 pages from the page allocator, mapped (no highmem on x86-64).
 pub(crate) struct KernelPages;

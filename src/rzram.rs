@@ -7,8 +7,11 @@
 //! split by concern, after `drivers/block/rnull` and zram:
 //!
 //! - `disk.rs`: gendisk life cycle, block device operations, major number.
+//! - `registry.rs` + `control.rs`: the device list, `hot_add`/`hot_remove`.
+//! - `debugfs.rs`: `/sys/kernel/debug/rzram/rzramN/` (classes, block_state).
 //! - `bio.rs`: the bio walk (the one place that touches `struct bio`).
-//! - `device.rs`: the per-device state and the page read/write paths.
+//! - `device.rs` (+ `device/rw.rs`): per-device state and settings, and the
+//!   page read/write paths.
 //! - `sysfs.rs`: the `/sys/block/rzramN/` attributes (zram's contract).
 //! - `codec.rs` + `backend_lz4.rs`: compressor ops, one file per algorithm.
 //! - `pool.rs`: pages and locks for the zpool allocators (`allocators/`),
@@ -37,6 +40,8 @@ pub mod allocators {
 mod backend_lz4;
 mod bio;
 mod codec;
+mod control;
+mod debugfs;
 mod device;
 mod disk;
 pub mod parse;
@@ -44,6 +49,7 @@ pub mod same_filled;
 pub mod slot;
 pub mod stats;
 mod pool;
+mod registry;
 mod sysfs;
 
 module! {
@@ -65,10 +71,7 @@ module! {
 const MAX_DEVICES: u32 = 256;
 
 struct RzramModule {
-    // Field order is drop order: the disks go before their major and ops.
-    // Held only to be dropped at unload.
-    _devices: KVec<disk::Disk>,
-    _major: disk::Major,
+    control: Option<control::Control>,
 }
 
 impl kernel::Module for RzramModule {
@@ -78,15 +81,26 @@ impl kernel::Module for RzramModule {
             pr_err!("num_devices={} is above the limit of {}\n", count, MAX_DEVICES);
             return Err(EINVAL);
         }
-        let major = disk::Major::register(module)?;
-        let mut devices = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-        for id in 0..count {
-            devices.push(disk::Disk::add(&major, id)?, GFP_KERNEL)?;
-        }
+        registry::init(module, count)?;
+        let control = match control::Control::register() {
+            Ok(c) => c,
+            Err(e) => {
+                registry::exit();
+                return Err(e);
+            }
+        };
         pr_info!("created {} device(s)\n", count);
         Ok(RzramModule {
-            _devices: devices,
-            _major: major,
+            control: Some(control),
         })
+    }
+}
+
+impl Drop for RzramModule {
+    fn drop(&mut self) {
+        // The control class goes first, so that no hot_add runs while the
+        // devices are removed.
+        drop(self.control.take());
+        registry::exit();
     }
 }

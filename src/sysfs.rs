@@ -20,7 +20,8 @@ use kernel::{
 };
 
 use crate::{
-    codec::BACKENDS,
+    allocators::Backend,
+    codec,
     device::Device,
     disk,
     parse::{self, PageWriter}, //
@@ -37,7 +38,7 @@ type StoreFn = unsafe extern "C" fn(
 
 /// A static the kernel may hold pointers into.
 #[repr(transparent)]
-struct Shared<T>(T);
+pub(crate) struct Shared<T>(pub(crate) T);
 
 // SAFETY: The wrapped tables are written only by the compiler; the kernel
 // reads them and, for lockdep, may take the address of keys inside them.
@@ -62,30 +63,164 @@ const fn attr(
     }
 }
 
-// Modes as zram: world-readable, owner-writable.
+// Modes as zram: world-readable, owner-writable; write-only is owner-only.
 const RO: u16 = 0o444;
+const WO: u16 = 0o200;
 const RW: u16 = 0o644;
 
-static mut DISKSIZE: bindings::device_attribute =
-    attr(c"disksize", RW, Some(disksize_show), Some(disksize_store));
-static mut INITSTATE: bindings::device_attribute = attr(c"initstate", RO, Some(initstate_show), None);
-static mut COMP_ALGORITHM: bindings::device_attribute =
-    attr(c"comp_algorithm", RO, Some(comp_algorithm_show), None);
-static mut MM_STAT: bindings::device_attribute = attr(c"mm_stat", RO, Some(mm_stat_show), None);
-static mut IO_STAT: bindings::device_attribute = attr(c"io_stat", RO, Some(io_stat_show), None);
+/// Defines a `static mut` attribute with its show and store callbacks, each
+/// a closure run on the [`Device`] behind the sysfs `struct device`.
+macro_rules! attribute {
+    ($attr:ident, $name:literal, $mode:expr, show: $show:expr, store: $store:expr) => {
+        static mut $attr: bindings::device_attribute = {
+            /// # Safety
+            ///
+            /// Called by sysfs for this attribute of a live rzram disk.
+            unsafe extern "C" fn show_cb(
+                dev: *mut bindings::device,
+                _attr: *mut bindings::device_attribute,
+                buf: *mut c_char,
+            ) -> isize {
+                // SAFETY: Forwarded sysfs arguments.
+                unsafe { show(dev, buf, $show) }
+            }
+            /// # Safety
+            ///
+            /// Called by sysfs for this attribute of a live rzram disk.
+            unsafe extern "C" fn store_cb(
+                dev: *mut bindings::device,
+                _attr: *mut bindings::device_attribute,
+                buf: *const c_char,
+                count: usize,
+            ) -> isize {
+                // SAFETY: Forwarded sysfs arguments.
+                unsafe { store(dev, buf, count, $store) }
+            }
+            let show_ptr: Option<ShowFn> = if $mode & 0o444 != 0 { Some(show_cb) } else { None };
+            let store_ptr: Option<StoreFn> = if $mode & 0o200 != 0 { Some(store_cb) } else { None };
+            attr($name, $mode, show_ptr, store_ptr)
+        };
+    };
+}
+
+/// Stands in for the callback a read-only or write-only attribute lacks.
+fn no_show(_: &Device, _: &mut PageWriter<'_>) -> fmt::Result {
+    Ok(())
+}
+
+fn no_store(_: &Device, _: &[u8]) -> Result {
+    Err(EINVAL)
+}
+
+attribute!(DISKSIZE, c"disksize", RW,
+    show: |d, w| writeln!(w, "{}", d.with_backing(|b| b.map_or(0, |b| b.disksize))),
+    store: |d, input| {
+        let bytes = parse::memparse(input).map_err(errno)?;
+        if bytes == 0 {
+            return Err(EINVAL);
+        }
+        d.set_disksize(bytes)
+    });
+attribute!(INITSTATE, c"initstate", RO,
+    show: |d, w| writeln!(w, "{}", u32::from(d.with_backing(|b| b.is_some()))),
+    store: no_store);
+attribute!(RESET, c"reset", WO,
+    show: no_show,
+    store: |d, input| {
+        if parse::parse_u16(input, 10).map_err(errno)? == 0 {
+            return Err(EINVAL);
+        }
+        d.reset()
+    });
+attribute!(COMPACT, c"compact", WO, show: no_show, store: |d, _| d.compact());
+attribute!(MEM_LIMIT, c"mem_limit", WO,
+    show: no_show,
+    store: |d, input| {
+        d.set_mem_limit(parse::memparse(input).map_err(errno)?);
+        Ok(())
+    });
+attribute!(MEM_USED_MAX, c"mem_used_max", WO,
+    show: no_show,
+    store: |d, input| {
+        if parse::parse_u64(input, 10) != Ok(0) {
+            return Err(EINVAL);
+        }
+        d.reset_mem_used_max();
+        Ok(())
+    });
+attribute!(COMP_ALGORITHM, c"comp_algorithm", RW,
+    show: |d, w| {
+        let current = d.with_config(|c, b| b.map_or(c.codec, |b| b.streams.ops()).name);
+        write_choices(w, codec::BACKENDS.iter().map(|ops| ops.name), current)
+    },
+    store: |d, input| {
+        d.set_codec(parse::algorithm_name(input, parse::ZRAM_MAX_ALGO_NAME_SZ).map_err(errno)?)
+    });
+attribute!(ALGORITHM_PARAMS, c"algorithm_params", WO,
+    show: no_show,
+    store: |d, input| d.set_algorithm_params(&parse::parse_algorithm_params(input).map_err(errno)?));
+attribute!(ALLOCATOR, c"allocator", RW,
+    show: |d, w| {
+        let current = d.with_config(|c, b| b.map_or(c.allocator.name(), |b| b.pool.name()));
+        write_choices(w, Backend::ALL.iter().map(|b| b.name()), current)
+    },
+    store: |d, input| d.set_allocator(input));
+attribute!(MAX_COMP_STREAMS, c"max_comp_streams", RW,
+    show: |_, w| writeln!(w, "{}", kernel::cpu::nr_cpu_ids()),
+    store: |_, input| {
+        // Kept so older zramctl keeps working: streams are per CPU, so any
+        // positive number is accepted and changes nothing (zram since 4.7).
+        match parse::parse_u32(input, 10).map_err(errno)? {
+            0 => Err(EINVAL),
+            _ => Ok(()),
+        }
+    });
+attribute!(IO_STAT, c"io_stat", RO, show: |d, w| d.stats.write_io_stat(w), store: no_store);
+attribute!(MM_STAT, c"mm_stat", RO,
+    show: |d, w| {
+        let used = d.mem_used_pages() as u64;
+        d.stats.write_mm_stat(w, used, d.mem_limit_pages(), PAGE_SIZE as u64)
+    },
+    store: no_store);
+attribute!(DEBUG_STAT, c"debug_stat", RO, show: |d, w| d.stats.write_debug_stat(w), store: no_store);
 
 // SAFETY: Only the addresses of the attributes are taken; nothing in this
 // module ever reads or writes them, the kernel does through these pointers.
-static ATTRS: Shared<[*mut bindings::attribute; 6]> = Shared(unsafe {
+static ATTRS: Shared<[*mut bindings::attribute; 14]> = Shared(unsafe {
     [
         &raw mut DISKSIZE.attr,
         &raw mut INITSTATE.attr,
+        &raw mut RESET.attr,
+        &raw mut COMPACT.attr,
+        &raw mut MEM_LIMIT.attr,
+        &raw mut MEM_USED_MAX.attr,
         &raw mut COMP_ALGORITHM.attr,
-        &raw mut MM_STAT.attr,
+        &raw mut ALGORITHM_PARAMS.attr,
+        &raw mut ALLOCATOR.attr,
+        &raw mut MAX_COMP_STREAMS.attr,
         &raw mut IO_STAT.attr,
+        &raw mut MM_STAT.attr,
+        &raw mut DEBUG_STAT.attr,
         ptr::null_mut(),
     ]
 });
+
+/// Writes `names` on one line with `current` in brackets, like zram's
+/// `comp_algorithm`.
+fn write_choices<'a>(
+    w: &mut PageWriter<'_>,
+    names: impl Iterator<Item = &'a str>,
+    current: &str,
+) -> fmt::Result {
+    for name in names {
+        if name == current {
+            write!(w, "[{}] ", name)?;
+        } else {
+            write!(w, "{} ", name)?;
+        }
+    }
+    writeln!(w)
+}
 
 static GROUP: Shared<bindings::attribute_group> = Shared(bindings::attribute_group {
     __bindgen_anon_2: bindings::attribute_group__bindgen_ty_2 {
@@ -163,101 +298,4 @@ unsafe fn store(
 
 fn errno(e: parse::Errno) -> Error {
     Error::from_errno(-e.0)
-}
-
-/// # Safety
-///
-/// Called by sysfs for `disksize` of a live rzram disk.
-unsafe extern "C" fn disksize_show(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *mut c_char,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe { show(dev, buf, |d, w| writeln!(w, "{}", d.backing().map_or(0, |b| b.disksize))) }
-}
-
-/// # Safety
-///
-/// Called by sysfs for `disksize` of a live rzram disk.
-unsafe extern "C" fn disksize_store(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *const c_char,
-    count: usize,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe {
-        store(dev, buf, count, |d, input| {
-            let bytes = parse::memparse(input).map_err(errno)?;
-            if bytes == 0 {
-                return Err(EINVAL);
-            }
-            d.set_disksize(bytes)
-        })
-    }
-}
-
-/// # Safety
-///
-/// Called by sysfs for `initstate` of a live rzram disk.
-unsafe extern "C" fn initstate_show(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *mut c_char,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe { show(dev, buf, |d, w| writeln!(w, "{}", u32::from(d.backing().is_some()))) }
-}
-
-/// # Safety
-///
-/// Called by sysfs for `comp_algorithm` of a live rzram disk.
-unsafe extern "C" fn comp_algorithm_show(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *mut c_char,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe {
-        show(dev, buf, |d, w| {
-            let current = d.backing().map_or(BACKENDS[0].name, |b| b.streams.ops().name);
-            for ops in BACKENDS {
-                if ops.name == current {
-                    write!(w, "[{}] ", ops.name)?;
-                } else {
-                    write!(w, "{} ", ops.name)?;
-                }
-            }
-            writeln!(w)
-        })
-    }
-}
-
-/// # Safety
-///
-/// Called by sysfs for `mm_stat` of a live rzram disk.
-unsafe extern "C" fn mm_stat_show(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *mut c_char,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe {
-        show(dev, buf, |d, w| {
-            d.stats.write_mm_stat(w, d.mem_used_pages() as u64, 0, PAGE_SIZE as u64)
-        })
-    }
-}
-
-/// # Safety
-///
-/// Called by sysfs for `io_stat` of a live rzram disk.
-unsafe extern "C" fn io_stat_show(
-    dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
-    buf: *mut c_char,
-) -> isize {
-    // SAFETY: Forwarded sysfs arguments.
-    unsafe { show(dev, buf, |d, w| d.stats.write_io_stat(w)) }
 }
