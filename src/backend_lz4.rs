@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! LZ4 through the kernel's exported `lib/lz4` (module `lz4_compress`).
+//! LZ4 through the kernel's exported `lib/lz4` (module `lz4_compress`; the
+//! decompressor is built in). The level is LZ4's acceleration, as in zram.
 
 use core::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 
-use crate::codec::CodecOps;
+use crate::codec::{self, c_len, CodecOps, Levels, WorkMem, WorkSize};
 
 extern "C" {
-    fn LZ4_compress_default(
+    fn LZ4_compress_fast(
         source: *const c_char,
         dest: *mut c_char,
         input_size: c_int,
         max_output_size: c_int,
+        acceleration: c_int,
         wrkmem: *mut c_void,
     ) -> c_int;
     fn LZ4_decompress_safe(
@@ -23,56 +25,75 @@ extern "C" {
     ) -> c_int;
 }
 
-/// `LZ4_MEM_COMPRESS` for the kernel's `LZ4_MEMORY_USAGE` of 14: a hash
-/// table of 2^11 + 4 u64 words (include/linux/lz4.h).
+/// `LZ4_MEM_COMPRESS` (= `LZ4_STREAMSIZE`) for the kernel's
+/// `LZ4_MEMORY_USAGE` of 14: 2^11 + 4 u64 words (include/linux/lz4.h).
 const LZ4_MEM_COMPRESS: usize = ((1 << (14 - 3)) + 4) * 8;
+/// `LZ4_ACCELERATION_DEFAULT`.
+const LZ4_ACCELERATION_DEFAULT: i32 = 1;
+/// Userspace LZ4's `LZ4_ACCELERATION_MAX`: larger values gain nothing, and
+/// the kernel's copy does not cap them before shifting them left by 6.
+const LZ4_ACCELERATION_MAX: i32 = 65537;
 
 pub(crate) static LZ4: CodecOps = CodecOps {
     name: "lz4",
-    work_mem: LZ4_MEM_COMPRESS,
+    levels: Some(Levels {
+        default: LZ4_ACCELERATION_DEFAULT,
+        range: acceleration_range,
+    }),
+    work_size,
+    init: codec::no_init,
     compress,
     decompress,
 };
 
-fn to_c_len(len: usize) -> Result<c_int> {
-    c_int::try_from(len).map_err(|_| EINVAL)
+/// Any acceleration from the default up, as zram; `compress` caps it.
+fn acceleration_range() -> (i32, i32) {
+    (LZ4_ACCELERATION_DEFAULT, i32::MAX)
 }
 
-fn compress(work: &mut [u8], src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn work_size(_level: i32) -> Result<WorkSize> {
+    Ok(WorkSize {
+        compress: LZ4_MEM_COMPRESS,
+        decompress: 0,
+    })
+}
+
+fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     if work.len() < LZ4_MEM_COMPRESS {
         return Err(EINVAL);
     }
-    // The work area was checked above to hold `LZ4_MEM_COMPRESS` bytes.
-    // SAFETY: Live slices; LZ4 writes at most `dst.len()` bytes to `dst` and
-    // at most `LZ4_MEM_COMPRESS` bytes to `work`.
+    // SAFETY: Pointers and lengths come from live slices; LZ4 writes at most
+    // `dst.len()` bytes to `dst` and `LZ4_MEM_COMPRESS` (checked) to `work`.
     let ret = unsafe {
-        LZ4_compress_default(
+        LZ4_compress_fast(
             src.as_ptr().cast(),
             dst.as_mut_ptr().cast(),
-            to_c_len(src.len())?,
-            to_c_len(dst.len())?,
-            work.as_mut_ptr().cast(),
+            c_len(src.len())?,
+            c_len(dst.len())?,
+            level.min(LZ4_ACCELERATION_MAX),
+            work.as_mut_ptr(),
         )
     };
     // Zero means the output did not fit.
-    if ret <= 0 {
-        return Err(EINVAL);
+    match usize::try_from(ret) {
+        Ok(len) if len > 0 && len <= dst.len() => Ok(len),
+        _ => Err(EINVAL),
     }
-    Ok(ret as usize)
 }
 
-fn decompress(src: &[u8], dst: &mut [u8]) -> Result {
-    // SAFETY: The pointers and lengths come from live slices;
+/// LZ4 block decompression, shared with lz4hc (same format).
+pub(crate) fn decompress(_work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
+    // SAFETY: Pointers and lengths come from live slices;
     // `LZ4_decompress_safe` never reads or writes past the given sizes.
     let ret = unsafe {
         LZ4_decompress_safe(
             src.as_ptr().cast(),
             dst.as_mut_ptr().cast(),
-            to_c_len(src.len())?,
-            to_c_len(dst.len())?,
+            c_len(src.len())?,
+            c_len(dst.len())?,
         )
     };
-    if ret < 0 || ret as usize != dst.len() {
+    if usize::try_from(ret).ok() != Some(dst.len()) {
         return Err(EIO);
     }
     Ok(())

@@ -92,3 +92,15 @@ void rzram_preempt_enable(void)
 {
 	preempt_enable();
 }
+
+/*
+ * Layouts the Rust codec backends mirror (backend_zstd.rs, backend_deflate.rs):
+ * a mismatch fails the build here rather than corrupting memory at run time.
+ */
+#include <linux/stddef.h>
+#include <linux/zlib.h>
+#include <linux/zstd.h>
+
+static_assert(sizeof(zstd_parameters) == 40);
+static_assert(sizeof(struct z_stream_s) == 12 * sizeof(long));
+static_assert(offsetof(struct z_stream_s, workspace) == 8 * sizeof(long));

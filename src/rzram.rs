@@ -13,7 +13,8 @@
 //! - `device.rs` (+ `device/rw.rs`): per-device state and settings, and the
 //!   page read/write paths.
 //! - `sysfs.rs`: the `/sys/block/rzramN/` attributes (zram's contract).
-//! - `codec.rs` + `backend_lz4.rs`: compressor ops, one file per algorithm.
+//! - `codec.rs` + `backend_*.rs`: compression streams and one ops table per
+//!   algorithm (lz4, lz4hc, lzo/lzo-rle, zstd, deflate, 842).
 //! - `pool.rs`: pages and locks for the zpool allocators (`allocators/`),
 //!   where compressed objects live.
 //! - `parse.rs`, `same_filled.rs`, `slot.rs`, `stats.rs`: portable logic,
@@ -37,7 +38,12 @@ pub mod allocators {
     pub use zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool};
 }
 
+mod backend_842;
+mod backend_deflate;
 mod backend_lz4;
+mod backend_lz4hc;
+mod backend_lzo;
+mod backend_zstd;
 mod bio;
 mod codec;
 mod control;

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! LZ4HC through the kernel's exported `lib/lz4` (module `lz4hc_compress`):
+//! slower, denser LZ4 whose output the plain LZ4 decompressor reads.
+
+use core::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+
+use crate::backend_lz4;
+use crate::codec::{self, c_len, CodecOps, Levels, WorkMem, WorkSize};
+
+extern "C" {
+    fn LZ4_compress_HC(
+        src: *const c_char,
+        dst: *mut c_char,
+        src_size: c_int,
+        dst_capacity: c_int,
+        compression_level: c_int,
+        wrkmem: *mut c_void,
+    ) -> c_int;
+}
+
+/// `LZ4HC_MEM_COMPRESS` (= `LZ4_STREAMHCSIZE`, include/linux/lz4.h).
+const LZ4HC_MEM_COMPRESS: usize = 262192;
+/// `LZ4HC_DEFAULT_CLEVEL`.
+const LZ4HC_DEFAULT_CLEVEL: i32 = 9;
+/// `LZ4HC_MAX_CLEVEL`; levels from 1 work (`LZ4HC_MIN_CLEVEL` is advisory),
+/// as zram accepts.
+const LZ4HC_MAX_CLEVEL: i32 = 16;
+
+pub(crate) static LZ4HC: CodecOps = CodecOps {
+    name: "lz4hc",
+    levels: Some(Levels {
+        default: LZ4HC_DEFAULT_CLEVEL,
+        range: level_range,
+    }),
+    work_size,
+    init: codec::no_init,
+    compress,
+    decompress: backend_lz4::decompress,
+};
+
+fn level_range() -> (i32, i32) {
+    (1, LZ4HC_MAX_CLEVEL)
+}
+
+fn work_size(_level: i32) -> Result<WorkSize> {
+    Ok(WorkSize {
+        compress: LZ4HC_MEM_COMPRESS,
+        decompress: 0,
+    })
+}
+
+fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+    if work.len() < LZ4HC_MEM_COMPRESS {
+        return Err(EINVAL);
+    }
+    // SAFETY: Pointers and lengths come from live slices; LZ4HC writes at
+    // most `dst.len()` bytes to `dst` and `LZ4HC_MEM_COMPRESS` (checked) to
+    // `work`.
+    let ret = unsafe {
+        LZ4_compress_HC(
+            src.as_ptr().cast(),
+            dst.as_mut_ptr().cast(),
+            c_len(src.len())?,
+            c_len(dst.len())?,
+            level,
+            work.as_mut_ptr(),
+        )
+    };
+    // Zero means the output did not fit.
+    match usize::try_from(ret) {
+        Ok(len) if len > 0 && len <= dst.len() => Ok(len),
+        _ => Err(EINVAL),
+    }
+}
