@@ -170,6 +170,9 @@ if rzram_only "debugfs classes/block_state"; then
     expect_eq "block_state last index is 159" "$(awk 'END {print $1}' $DBG/${DRV}0/block_state 2>/dev/null)" 159
     expect_num "block_state lines have index, size, flags" \
         "$(awk 'NF < 3' $DBG/${DRV}0/block_state 2>/dev/null | wc -l)" -eq 0
+    expect_eq "block_state flags 32 slots same-filled (s)" "$(awk '$3 ~ /s/' $DBG/${DRV}0/block_state 2>/dev/null | wc -l)" 32
+    expect_eq "block_state flags the 64 random slots huge (h)" "$(awk '$3 ~ /h/' $DBG/${DRV}0/block_state 2>/dev/null | wc -l)" 64
+    expect_num "classes names the allocator (zbud)" "$(grep -c zbud $DBG/${DRV}0/classes 2>/dev/null)" -ge 1
 fi
 
 note "--- reset"

@@ -62,6 +62,12 @@ expect_eq "same_pages and huge_pages are 0" "$(mm_stat_col 6) $(mm_stat_col 8)" 
 expect_num "mem_used_total drops" "$(mm_stat_col 3)" -lt "$u4"
 check_sh "compact" "echo 1 > $SYS/compact"
 expect_eq "mem_used_total is 0 after compaction" "$(mm_stat_col 3)" 0
+if rzram_only "debugfs classes after a full discard"; then
+    total=$(grep '^total:' $DBG/${DRV}0/classes 2>&1)
+    note "classes: $total"
+    expect_eq "debugfs classes: no objects and no class pages left" \
+        "$(echo "$total" | sed -n 's/^total: \([0-9]*\) objects in \([0-9]*\) class pages.*/\1 \2/p')" "0 0"
+fi
 expect_eq "the device reads zeroes" "$(md5_dev $DEV 0 1024)" "$(zero_md5 1024)"
 expect_eq "huge_pages_since only grows (256 rewritten)" "$(mm_stat_col 9)" $((hs0 + 256))
 expect_eq "no failed reads or writes" "$(io_stat_col 1) $(io_stat_col 2)" "0 0"

@@ -88,6 +88,9 @@ combo() {
     dio_result "$tag: sub-page O_DIRECT" "$out"
     expect_eq "$tag: the mix is untouched by dio-check" "$(md5_dev $DEV 0 $PAGES)" "$(md5_file /tmp/want 0 $PAGES)"
     expect_eq "$tag: no failed reads or writes" "$(io_stat_col 1) $(io_stat_col 2)" "0 0"
+    if [ "$alloc" != default ]; then
+        expect_num "$tag: debugfs classes names $alloc" "$(grep -c "$alloc" $DBG/${DRV}0/classes 2>/dev/null)" -ge 1
+    fi
     echo 1 > $SYS/reset 2>/tmp/err || fail "$tag: reset: $(cat /tmp/err)"
 }
 
