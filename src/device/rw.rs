@@ -299,6 +299,8 @@ impl Device {
         let end = (start + bytes) / page;
         for index in first..end {
             self.free_slot(b, index as usize, true);
+            // zram counts every discarded page as a freed one.
+            Stats::inc(&self.stats.notify_free);
         }
     }
 
