@@ -17,4 +17,8 @@
 pub mod parse;
 pub mod same_filled;
 pub mod slot;
+pub mod slot_table;
 pub mod stats;
+
+/// The zpool allocators, where `crate::allocators` points in the kernel crate too.
+pub use allocators;

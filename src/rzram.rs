@@ -53,6 +53,7 @@ mod disk;
 pub mod parse;
 pub mod same_filled;
 pub mod slot;
+pub mod slot_table;
 pub mod stats;
 mod pool;
 mod registry;
