@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
-# `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries, memhog
+# `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries,
+# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), memhog
 # and dio-check (static), and the VM test scripts. Prints the initramfs path
 # on stdout.
 set -euo pipefail
@@ -28,10 +29,11 @@ kmake modules_install >/dev/null
 kmake M="$RZ_TOP" INSTALL_MOD_DIR=updates modules_install >/dev/null
 depmod -b "$root" "$krel"
 
-# Dynamically linked host tools, with the libraries ldd lists.
+# Dynamically linked host tools, with the libraries ldd lists; an optional
+# second argument renames the tool (not to shadow a busybox applet).
 copy_tool() {
-    local bin=$1 lib
-    cp -L "$bin" "$root/usr/sbin/"
+    local bin=$1 name=${2:-$(basename "$1")} lib
+    cp -L "$bin" "$root/usr/sbin/$name"
     for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
         mkdir -p "$root$(dirname "$lib")"; cp -Ln "$lib" "$root$lib" 2>/dev/null || true
     done
@@ -39,6 +41,7 @@ copy_tool() {
 copy_tool /sbin/mke2fs
 copy_tool /sbin/e2fsck
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
+copy_tool /sbin/blkdiscard blkdiscard-ul
 
 cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
 cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"

@@ -8,8 +8,11 @@
 # the guest shut down by itself within the timeout, and the kernel log holds
 # no splat (BUG, WARNING, Oops, KASAN, lockdep, panic). The last line printed
 # sums every case: "vm: N passed, N failed"; the exit status is 0 only if
-# nothing failed. Env: RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT (s, 900),
-# KVM=1 to use KVM where it works (it does not on nested hosts).
+# nothing failed. Env: RZ_DRV (driver under test, default rzram; zram runs
+# the same scripts against C zram, built as a module in the test kernel, to
+# prove the tests themselves), RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT
+# (s, 900), KVM=1 to use KVM where it works (it does not on nested hosts).
+# Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -32,6 +35,8 @@ if [ $build = 1 ]; then "$RZ_TOP/scripts/build-initramfs.sh" >/dev/null || exit 
 initrd=$RZ_TOP/out/initramfs.cpio.gz
 [ -f "$initrd" ] || rz_die "no $initrd (run without --no-build)"
 
+drv=${RZ_DRV:-rzram}
+case $drv in *[!a-z0-9_]*|'') rz_die "bad RZ_DRV '$drv'";; esac
 mem=${RZ_VM_MEM:-512}
 tmo=${RZ_VM_TIMEOUT:-900}
 if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu max); fi
@@ -40,15 +45,15 @@ splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|
 # What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.
 show() { if [ "${RZ_VM_SHOW:-}" = all ]; then cat; else grep -a --line-buffered -E '^(PASS|FAIL|SKIP|# )'; fi; }
 
-total_pass=0; total_fail=0
+total_pass=0; total_fail=0; times=(); all_start=$SECONDS
 for name in "${names[@]}"; do
-    log=$RZ_TOP/out/vm-$name.log
-    rz_log "VM: $name (${mem} MiB, timeout ${tmo}s, log out/vm-$name.log)"
+    if [ "$drv" = rzram ]; then log=$RZ_TOP/out/vm-$name.log; else log=$RZ_TOP/out/vm-$name-$drv.log; fi
+    rz_log "VM: $name on $drv (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
     start=$SECONDS
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" -nographic -no-reboot \
         -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 oops=panic rztest=$name" 2>&1 | tee "$log" | show
+        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
     p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
@@ -63,6 +68,11 @@ for name in "${names[@]}"; do
         total_fail=$((total_fail + 1))
     fi
     rz_log "VM: $name done in $((SECONDS - start)) s: ${verdict:-no verdict}"
+    times+=("$(printf '%-16s %4d s  %s' "$name" $((SECONDS - start)) "${verdict:-no verdict}")")
 done
+if [ ${#names[@]} -gt 1 ]; then
+    rz_log "VM times on $drv (total $((SECONDS - all_start)) s):"
+    for t in "${times[@]}"; do rz_log "  $t"; done
+fi
 echo "vm: $total_pass passed, $total_fail failed"
 [ $total_fail = 0 ]
