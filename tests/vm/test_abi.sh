@@ -255,6 +255,22 @@ check_sh "disksize 10000 on device 2" "echo 10000 > $(dev_sys 2)/disksize"
 expect_eq "device 2 disksize rounded up to a page" "$(cat $(dev_sys 2)/disksize)" 12288
 expect_eq "devices 1 and 3 stay uninitialised" "$(cat $(dev_sys 1)/initstate)$(cat $(dev_sys 3)/initstate)" 00
 check "rmmod (5 devices, one initialised)" unload
+
+if rzram_only "a 100G disk on a small guest (zram allocates its whole table)"; then
+load || fail "load for the 100G case"
+avail0=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+check_sh "disksize 100G on a $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB guest" "echo 100G > $SYS/disksize"
+avail1=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+note "MemAvailable before/after disksize: $avail0 / $avail1 kB"
+# Only the slot-table directory (800 KiB) and the streams may be taken now.
+expect_num "disksize 100G takes under 8 MiB" "$((avail0 - avail1))" -lt 8192
+dd if=/dev/urandom of=/tmp/e bs=64k count=16 2>/dev/null
+check "write 1 MiB at the end of the 100G disk" dd if=/tmp/e of=$DEV bs=64k seek=$((100 * 16384 - 16)) count=16 oflag=direct
+expect_eq "it reads back" "$(dd if=$DEV bs=64k skip=$((100 * 16384 - 16)) count=16 iflag=direct 2>/dev/null | md5sum)" "$(md5sum < /tmp/e)"
+expect_eq "the start of the 100G disk reads zeroes" "$(dd if=$DEV bs=64k count=16 iflag=direct 2>/dev/null | md5sum)" "$(dd if=/dev/zero bs=64k count=16 2>/dev/null | md5sum)"
+check_sh "reset the 100G disk" "echo 1 > $SYS/reset"
+check "rmmod after the 100G disk" unload
+fi
 if rzram_only "num_devices above the limit"; then
     expect_err "num_devices above the limit is refused" "invalid" "modprobe $DRV num_devices=100000"
     check "no device left behind" test ! -e $SYS
