@@ -6,7 +6,7 @@
 #   make kernel     build (or reuse) the test kernel
 #   make run        boot a VM: modprobe rzram, swap on /dev/rzram0 under pressure
 #   make test       every test: host cargo tests, then every VM test script
-#   make vm-test    VM tests only (T=test_basic for one script)
+#   make vm-test    VM tests only (T=test_abi for one script)
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make clean      remove build products in the checkout (not the cache)
