@@ -58,8 +58,9 @@ pub(crate) fn init(module: &'static ThisModule, count: u32) -> Result {
 /// Removes every device, then the major: the module is going away.
 pub(crate) fn exit() {
     let mut reg = DEVICES.lock();
-    // Disks go first: they refer to the major's operations table.
-    reg.disks.clear();
+    // Disks go first: they refer to the major's operations table. The
+    // vector itself is dropped too: the static outlives the module's use.
+    drop(core::mem::replace(&mut reg.disks, KVec::new()));
     reg.debugfs = None;
     reg.major = None;
 }
