@@ -6,16 +6,18 @@
 //! As with the disk attributes there is no Rust abstraction for classes in
 //! 7.3: the class and its attributes are static C structures.
 
-use core::ptr;
+use core::{fmt::Write, ptr};
 use kernel::{
     bindings,
     error::to_result,
     ffi::c_char,
-    page::PAGE_SIZE,
     prelude::*, //
 };
 
-use crate::{parse, registry, sysfs::Shared};
+use crate::{
+    parse, registry,
+    sysfs::{self, Shared}, //
+};
 
 /// `hot_add` is 0400 as in zram: reading it has a side effect.
 static mut HOT_ADD: bindings::class_attribute = bindings::class_attribute {
@@ -89,13 +91,8 @@ unsafe extern "C" fn hot_add_show(
     buf: *mut c_char,
 ) -> isize {
     match registry::add() {
-        Ok(id) => {
-            // SAFETY: sysfs hands show callbacks a PAGE_SIZE buffer we own.
-            let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-            let mut w = parse::PageWriter::new(page);
-            let _ = core::fmt::write(&mut w, format_args!("{}\n", id));
-            w.written() as isize
-        }
+        // SAFETY: sysfs passes its PAGE_SIZE buffer.
+        Ok(id) => unsafe { sysfs::show_page(buf, |w| writeln!(w, "{}", id)) },
         Err(e) => e.to_errno() as isize,
     }
 }
@@ -110,14 +107,11 @@ unsafe extern "C" fn hot_remove_store(
     count: usize,
 ) -> isize {
     // SAFETY: sysfs passes `count` bytes at `buf`.
-    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    let ret = match parse::parse_i32(input, 10) {
-        Ok(id) if id >= 0 => registry::remove(id as usize),
-        Ok(_) => Err(EINVAL),
-        Err(e) => Err(Error::from_errno(-e.0)),
-    };
-    match ret {
-        Ok(()) => count as isize,
-        Err(e) => e.to_errno() as isize,
+    unsafe {
+        sysfs::store_bytes(buf, count, |input| match parse::parse_i32(input, 10) {
+            Ok(id) if id >= 0 => registry::remove(id as usize),
+            Ok(_) => Err(EINVAL),
+            Err(e) => Err(sysfs::errno(e)),
+        })
     }
 }

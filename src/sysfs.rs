@@ -268,11 +268,8 @@ unsafe fn show(
 ) -> isize {
     // SAFETY: By the function's safety requirements.
     let device = unsafe { device_of(dev) };
-    // SAFETY: sysfs hands show callbacks a zeroed PAGE_SIZE buffer we own.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-    let mut w = PageWriter::new(page);
-    let _ = f(device, &mut w);
-    w.written() as isize
+    // SAFETY: By the function's safety requirements.
+    unsafe { show_page(buf, |w| f(device, w)) }
 }
 
 /// Runs a store callback on the written bytes; returns `count` or -errno.
@@ -288,14 +285,37 @@ unsafe fn store(
 ) -> isize {
     // SAFETY: By the function's safety requirements.
     let device = unsafe { device_of(dev) };
+    // SAFETY: By the function's safety requirements.
+    unsafe { store_bytes(buf, count, |input| f(device, input)) }
+}
+
+/// The page-buffer half of a show callback, for disk and class attributes.
+///
+/// # Safety
+///
+/// `buf` must be sysfs's PAGE_SIZE buffer of a show callback.
+pub(crate) unsafe fn show_page(buf: *mut c_char, f: impl FnOnce(&mut PageWriter<'_>) -> fmt::Result) -> isize {
+    // SAFETY: sysfs hands show callbacks a zeroed PAGE_SIZE buffer we own.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
+    let mut w = PageWriter::new(page);
+    let _ = f(&mut w);
+    w.written() as isize
+}
+
+/// The input half of a store callback: `count` on success, else -errno.
+///
+/// # Safety
+///
+/// `buf` must hold `count` readable bytes.
+pub(crate) unsafe fn store_bytes(buf: *const c_char, count: usize, f: impl FnOnce(&[u8]) -> Result) -> isize {
     // SAFETY: sysfs passes `count` bytes at `buf`.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    match f(device, input) {
+    match f(input) {
         Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
     }
 }
 
-fn errno(e: parse::Errno) -> Error {
+pub(crate) fn errno(e: parse::Errno) -> Error {
     Error::from_errno(-e.0)
 }
