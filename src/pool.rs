@@ -16,9 +16,7 @@ use kernel::{
     sync::SpinLock, //
 };
 
-use crate::allocators::{
-    z3fold::Z3foldPool, zbud::ZbudPool, zsmalloc::ZsPool, AnyPool, Backend, PageProvider, PoolLock, Zpool,
-};
+use crate::allocators::{AnyPool, Backend, PageProvider, PoolLock};
 
 extern "C" {
     fn rzram_gfp_noio() -> u32;
@@ -27,36 +25,15 @@ extern "C" {
 /// The pool type of a device.
 pub(crate) type Pool = AnyPool<KernelPages, KernelLock>;
 
-/// Creates a pool of `backend` directly on the heap.
+/// Creates a pool of `backend` on the heap.
 ///
-/// The pools are a few KiB each; built by value through the generic
-/// `AnyPool::new` and the callers' frames they would take several copies
-/// of the largest one on the 16 KiB kernel stack. One small frame per
-/// backend keeps it to a single copy.
+/// A pool is a few hundred bytes (its tables, class states and lists live
+/// in pool pages), so building it on the stack and moving it costs little.
+/// Not inlined, so that the caller's frame does not hold a pool as well.
+#[inline(never)]
 pub(crate) fn new_pool(backend: Backend) -> Result<KBox<Pool>> {
-    match backend {
-        Backend::Zsmalloc => new_zsmalloc(),
-        Backend::Zbud => new_zbud(),
-        Backend::Z3fold => new_z3fold(),
-    }
-}
-
-#[inline(never)]
-fn new_zsmalloc() -> Result<KBox<Pool>> {
-    let pool = ZsPool::new(KernelPages).ok_or(ENOMEM)?;
-    Ok(KBox::new(AnyPool::Zsmalloc(pool), GFP_KERNEL)?)
-}
-
-#[inline(never)]
-fn new_zbud() -> Result<KBox<Pool>> {
-    let pool = ZbudPool::new(KernelPages).ok_or(ENOMEM)?;
-    Ok(KBox::new(AnyPool::Zbud(pool), GFP_KERNEL)?)
-}
-
-#[inline(never)]
-fn new_z3fold() -> Result<KBox<Pool>> {
-    let pool = Z3foldPool::new(KernelPages).ok_or(ENOMEM)?;
-    Ok(KBox::new(AnyPool::Z3fold(pool), GFP_KERNEL)?)
+    let pool = AnyPool::new(backend, KernelPages).ok_or(ENOMEM)?;
+    Ok(KBox::new(pool, GFP_KERNEL)?)
 }
 
 /// Order-0 pages from the page allocator, mapped (no highmem on x86-64).

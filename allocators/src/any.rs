@@ -39,9 +39,9 @@ impl Backend {
 
 /// A pool of the backend chosen at run time.
 ///
-/// The zsmalloc variant is a few KiB (per-class locks and lists); the driver
-/// keeps the pool in one heap allocation, so the size difference is moot.
-#[allow(clippy::large_enum_variant)]
+/// Every variant is a few hundred bytes at most (the tables, class states and
+/// list heads live in provider pages), so a pool can be built on the kernel
+/// stack before it is moved to the heap.
 pub enum AnyPool<P: PageProvider, L: PoolLock> {
     /// zsmalloc-style pool.
     Zsmalloc(ZsPool<P, L>),
@@ -152,13 +152,67 @@ mod tests {
         assert_eq!(Backend::from_name(b"lz4"), None);
     }
 
+    /// A lock of the kernel's lock's size: a pointer to a boxed spinlock.
+    struct BoxedLock(Box<SpinLockHost>);
+
+    impl PoolLock for BoxedLock {
+        fn new() -> Option<Self> {
+            Some(Self(Box::new(SpinLockHost::new()?)))
+        }
+        fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+            self.0.with(f)
+        }
+    }
+
+    #[test]
+    fn pools_are_small() {
+        use core::mem::size_of;
+        type P<'a> = &'a TestProvider;
+        let sizes = [
+            ("zsmalloc", size_of::<ZsPool<P, BoxedLock>>()),
+            ("zbud", size_of::<ZbudPool<P, BoxedLock>>()),
+            ("z3fold", size_of::<Z3foldPool<P, BoxedLock>>()),
+            ("any", size_of::<AnyPool<P, BoxedLock>>()),
+        ];
+        for (name, size) in sizes {
+            println!("size_of pool {name}: {size} bytes");
+            // Built on a 16 KiB kernel stack, perhaps in two copies: keep the
+            // frames that create a pool well under 1 KiB.
+            assert!(size <= 256, "{name} pool is {size} bytes");
+        }
+    }
+
+    #[test]
+    fn new_without_pages_fails_cleanly() {
+        for b in Backend::ALL {
+            for budget in 0..4 {
+                let tp = TestProvider::new();
+                tp.budget.store(budget, std::sync::atomic::Ordering::Relaxed);
+                if let Some(pool) = AnyPool::<_, SpinLockHost>::new(b, &tp) {
+                    assert_eq!(pool.total_pages(), tp.held(), "{b:?}");
+                    drop(pool);
+                }
+                assert_eq!(tp.held(), 0, "{b:?} with {budget} pages");
+            }
+        }
+    }
+
     #[test]
     fn each_backend_roundtrips() {
         for b in Backend::ALL {
             let tp = TestProvider::new();
             let pool = AnyPool::<_, SpinLockHost>::new(b, &tp).unwrap();
             assert_eq!(pool.name(), b.name());
+            // Metadata pages of an empty pool, then with one small object:
+            // zsmalloc's class states (3 pages), then a root, a directory
+            // and a leaf for each table and a data page; zbud's and
+            // z3fold's list heads, then the page table's three pages and a
+            // data page.
+            let (empty, one) = if b == Backend::Zsmalloc { (3, 10) } else { (1, 5) };
+            assert_eq!(pool.total_pages(), empty, "{b:?}");
             let h = pool.alloc(5).unwrap();
+            assert_eq!(pool.total_pages(), one, "{b:?}");
+            assert_eq!(tp.held(), one, "{b:?}");
             pool.write(h, b"hello").unwrap();
             let mut bounce = [0; PAGE_SIZE];
             assert_eq!(pool.read(h, &mut bounce, |s| s.to_vec()).unwrap(), b"hello");

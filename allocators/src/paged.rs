@@ -5,6 +5,7 @@
 //! would be built on the stack when it is created, and a kernel stack is
 //! only 16 KiB. This array keeps the elements in pages taken from the
 //! pool's [`PageProvider`], so the pool itself stays a few hundred bytes.
+//! The chunked backends keep their list heads (up to 127 words) in one too.
 //!
 //! Elements never straddle a page: each page holds `PAGE_SIZE / size_of::<T>()`
 //! of them, and element `i` is number `i % per_page` of page `i / per_page`.
@@ -95,6 +96,18 @@ impl<T, const N: usize> PagedArray<T, N> {
         Some(unsafe { &*page.as_ptr().cast::<T>().add(i % Self::PER_PAGE) })
     }
 
+    /// All elements as one slice, if they fit in one page (else `None`).
+    pub fn as_slice(&self) -> Option<&[T]> {
+        if Self::PAGES != 1 {
+            return None;
+        }
+        let page = (*self.pages.first()?)?;
+        // SAFETY: With one page, all `N <= PER_PAGE` elements lie next to
+        // each other from its start, initialised (type invariant), and live
+        // as long as `&self`.
+        Some(unsafe { core::slice::from_raw_parts(page.as_ptr().cast::<T>(), N) })
+    }
+
     /// Pages the array holds (they count toward the pool's total).
     pub fn pages(&self) -> usize {
         self.npages
@@ -159,6 +172,7 @@ mod tests {
         }
         assert!(arr.get(100).is_none());
         assert_eq!(arr.iter().count(), 100);
+        assert!(arr.as_slice().is_none());
         // SAFETY: Same provider; not used afterwards.
         unsafe { arr.release(&&tp) };
         assert_eq!(tp.held(), 0);

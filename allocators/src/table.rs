@@ -8,13 +8,17 @@
 //! # Layout
 //!
 //! ```text
-//! root[ROOT_SLOTS] --> directory page: DIR_SLOTS leaf pointers
-//!                         --> leaf page: PAGE_SIZE / SIZE records
+//! root page: ROOT_SLOTS directory pointers
+//!     --> directory page: DIR_SLOTS leaf pointers
+//!             --> leaf page: PAGE_SIZE / SIZE records
 //! ```
 //!
 //! Record `i` lives in leaf `i / PER_LEAF` at offset `(i % PER_LEAF) * SIZE`.
-//! Leaf and directory pages are counted by [`RecordTable::pages`] and are only
-//! given back when the table is released.
+//! All three levels are provider pages, so the table itself is a few words:
+//! pools embed their tables and are built on the kernel stack, which has no
+//! room for a root array. The root page is taken on the first growth, so an
+//! unused table holds no page. Root, directory and leaf pages are counted by
+//! [`RecordTable::pages`] and are only given back when the table is released.
 //!
 //! # Free records
 //!
@@ -29,18 +33,18 @@
 //! page provider is called without it (pages are allocated first and given
 //! back if another CPU grew the table meanwhile).
 //!
-//! Reading a record ([`RecordTable::get`]) takes no lock: leaf and directory
-//! pointers are published with release stores before any index in them is
-//! handed out, and are never removed while the table lives.
+//! Reading a record ([`RecordTable::get`]) takes no lock: the root, directory
+//! and leaf pointers are published with release stores before any index
+//! below them is handed out, and are never removed while the table lives.
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use super::zpool::{page_to_word, word_to_page, Locked, PageProvider, PoolLock, PAGE_SIZE};
 
-/// Directory pages the root can point to. 256 directories of 512 leaves give
-/// 67M handle entries or 6M zspage descriptors, while the root stays 2 KiB.
-const ROOT_SLOTS: usize = 256;
+/// Directory pointers in the root: one page of them. 512 directories of 512
+/// leaves give 134M handle entries or 8.9M zspage descriptors.
+const ROOT_SLOTS: usize = PAGE_SIZE / core::mem::size_of::<AtomicPtr<usize>>();
 /// Leaf pointers in one directory page (one page of pointers).
 const DIR_SLOTS: usize = PAGE_SIZE / core::mem::size_of::<usize>();
 
@@ -60,22 +64,27 @@ struct State {
 ///
 /// # Invariants
 ///
-/// * `root[d]` is non-null for `d < ceil(leaves / DIR_SLOTS)`, and entry `l`
-///   of the directories is a valid leaf page for `l < leaves`; all are pages
-///   of the provider passed to `alloc`, owned by the table.
+/// * `root` is null or a page of `ROOT_SLOTS` directory pointers; it is
+///   non-null once `leaves > 0`.
+/// * Root slot `d` is non-null for `d < ceil(leaves / DIR_SLOTS)` (and may be
+///   for one more, after a failed leaf allocation), and entry `l` of the
+///   directories is a valid leaf page for `l < leaves`. Root, directories and
+///   leaves are pages of the provider passed to `alloc`, owned by the table,
+///   and `pages` counts them.
 /// * `capacity == leaves * PER_LEAF`; `hwm <= capacity`.
 /// * Free records (in the list starting at `free_head`) are all `< hwm`.
 pub struct RecordTable<L: PoolLock, const SIZE: usize> {
     state: Locked<L, State>,
     capacity: AtomicUsize,
     pages: AtomicUsize,
-    root: [AtomicPtr<usize>; ROOT_SLOTS],
+    root: AtomicPtr<AtomicPtr<usize>>,
 }
 
 enum Step {
     Got(usize),
     NeedLeaf,
     NeedDir,
+    NeedRoot,
     Full,
 }
 
@@ -84,7 +93,8 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     pub const PER_LEAF: usize = PAGE_SIZE / SIZE;
     const CHECK: () = assert!(SIZE >= 8 && SIZE.is_multiple_of(8) && SIZE <= PAGE_SIZE);
 
-    /// Creates an empty table; `None` if its lock cannot be created.
+    /// Creates an empty table, holding no page; `None` if its lock cannot be
+    /// created.
     pub fn new() -> Option<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHECK;
@@ -96,11 +106,23 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
             })?,
             capacity: AtomicUsize::new(0),
             pages: AtomicUsize::new(0),
-            root: [const { AtomicPtr::new(core::ptr::null_mut()) }; ROOT_SLOTS],
+            root: AtomicPtr::new(core::ptr::null_mut()),
         })
     }
 
-    /// Pages the table holds (leaves and directories).
+    /// Root slot `d`, or `None` past the root or before it is installed.
+    fn root_slot(&self, d: usize) -> Option<&AtomicPtr<usize>> {
+        let root = self.root.load(Ordering::Acquire);
+        if root.is_null() || d >= ROOT_SLOTS {
+            return None;
+        }
+        // SAFETY: A non-null root is a live page of ROOT_SLOTS atomic
+        // pointers (invariant), published before this load, that lives until
+        // `release(&mut self)`; `d` is in bounds.
+        Some(unsafe { &*root.add(d) })
+    }
+
+    /// Pages the table holds (leaves, directories and the root).
     pub fn pages(&self) -> usize {
         self.pages.load(Ordering::Relaxed)
     }
@@ -116,7 +138,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
             return None;
         }
         let leaf = idx / Self::PER_LEAF;
-        let dir = self.root.get(leaf / DIR_SLOTS)?.load(Ordering::Acquire);
+        let dir = self.root_slot(leaf / DIR_SLOTS)?.load(Ordering::Acquire);
         if dir.is_null() {
             return None;
         }
@@ -152,6 +174,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     pub fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
         let mut spare_leaf: Option<NonNull<u8>> = None;
         let mut spare_dir: Option<NonNull<u8>> = None;
+        let mut spare_root: Option<NonNull<u8>> = None;
         let got = loop {
             let step = self.state.with(|s| {
                 if let Some(i) = s.free_head.checked_sub(1) {
@@ -168,7 +191,18 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     return Step::Got(s.hwm - 1);
                 }
                 let d = s.leaves / DIR_SLOTS;
-                let Some(root_slot) = self.root.get(d) else {
+                if d >= ROOT_SLOTS {
+                    return Step::Full;
+                }
+                if self.root.load(Ordering::Relaxed).is_null() {
+                    let Some(root) = spare_root.take() else {
+                        return Step::NeedRoot;
+                    };
+                    // Zeroed when it was allocated: every slot is null.
+                    self.root.store(root.as_ptr().cast(), Ordering::Release);
+                    self.pages.fetch_add(1, Ordering::Relaxed);
+                }
+                let Some(root_slot) = self.root_slot(d) else {
                     return Step::Full;
                 };
                 if root_slot.load(Ordering::Relaxed).is_null() {
@@ -204,9 +238,20 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     Some(p) => spare_dir = Some(p),
                     None => break None,
                 },
+                Step::NeedRoot => match provider.alloc_page() {
+                    Some(p) => {
+                        // Null pointers are all-zero words, so a zeroed page
+                        // is a root with every slot empty.
+                        // SAFETY: the page is ours alone and PAGE_SIZE bytes
+                        // long (`PageProvider` contract).
+                        unsafe { p.as_ptr().write_bytes(0, PAGE_SIZE) };
+                        spare_root = Some(p);
+                    }
+                    None => break None,
+                },
             }
         };
-        for p in [spare_leaf, spare_dir].into_iter().flatten() {
+        for p in [spare_leaf, spare_dir, spare_root].into_iter().flatten() {
             // SAFETY: the page came from `provider.alloc_page` and was not
             // installed, so nothing else refers to it.
             unsafe { provider.free_page(p) };
@@ -258,7 +303,13 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         };
         self.capacity.store(0, Ordering::Relaxed);
         for l in 0..leaves {
-            let dir = self.root[l / DIR_SLOTS].load(Ordering::Relaxed);
+            let Some(slot) = self.root_slot(l / DIR_SLOTS) else {
+                break;
+            };
+            let dir = slot.load(Ordering::Relaxed);
+            if dir.is_null() {
+                break;
+            }
             // SAFETY: leaf `l < leaves` is installed in its directory
             // (invariant); both are still live.
             let leaf = word_to_page(unsafe { *dir.add(l % DIR_SLOTS) });
@@ -267,12 +318,20 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                 unsafe { provider.free_page(p) };
             }
         }
-        for slot in self.root.iter() {
+        for d in 0..ROOT_SLOTS {
+            let Some(slot) = self.root_slot(d) else {
+                break;
+            };
             if let Some(p) = NonNull::new(slot.swap(core::ptr::null_mut(), Ordering::Relaxed)) {
                 // SAFETY: directories came from `provider`; no leaf pointer
                 // is read after this point.
                 unsafe { provider.free_page(p.cast()) };
             }
+        }
+        if let Some(p) = NonNull::new(self.root.swap(core::ptr::null_mut(), Ordering::Relaxed)) {
+            // SAFETY: the root came from `provider`; no slot of it is read
+            // after this point.
+            unsafe { provider.free_page(p.cast()) };
         }
         self.pages.store(0, Ordering::Relaxed);
     }
@@ -292,8 +351,9 @@ mod tests {
         let n = 3 * 512 + 7;
         let ids: Vec<usize> = (0..n).map(|_| t.alloc(&p).unwrap()).collect();
         assert_eq!(ids, (0..n).collect::<Vec<_>>());
-        assert_eq!(t.pages(), 4 + 1);
-        assert_eq!(tp.held(), 5);
+        // Four leaves, their directory and the root.
+        assert_eq!(t.pages(), 4 + 1 + 1);
+        assert_eq!(tp.held(), 6);
         for i in (0..n).step_by(3) {
             t.word(i).unwrap().store(0x1000, Ordering::Relaxed);
             t.free(i);
@@ -318,13 +378,22 @@ mod tests {
         let tp = TestProvider::new();
         let p = &tp;
         let mut t = RecordTable::<SpinLockHost, 88>::new().unwrap();
-        tp.budget.store(1, Ordering::Relaxed);
-        // One page is not enough for a directory plus a leaf.
-        assert_eq!(t.alloc(&p), None);
-        assert_eq!(tp.held(), 1);
+        assert_eq!(tp.held(), 0, "an unused table holds no page");
+        assert_eq!(t.get(0), None);
+        // The first record needs a root, a directory and a leaf. Whatever was
+        // installed before a failure stays (and is counted), and the next
+        // attempt continues from there.
+        for budget in [0, 1, 1] {
+            tp.budget.store(budget, Ordering::Relaxed);
+            assert_eq!(t.alloc(&p), None);
+            assert_eq!(t.pages(), tp.held());
+            assert_eq!(t.get(0), None);
+        }
+        assert_eq!(tp.held(), 2);
         tp.budget.store(usize::MAX, Ordering::Relaxed);
         assert_eq!(t.alloc(&p), Some(0));
-        assert_eq!(tp.held(), 2);
+        assert_eq!(tp.held(), 3);
+        assert_eq!(t.pages(), 3);
         // SAFETY: same provider, no pointers kept.
         unsafe { t.release(&p) };
         assert_eq!(tp.held(), 0);

@@ -457,13 +457,13 @@ pub(crate) mod testing {
     }
 
     /// A chunked pool (zbud, z3fold) under page-provider failure. The first
-    /// page-table record takes two pages (directory and leaf), so a budget
-    /// of 2 fails on the data page; then one page holds a small object and
-    /// none is left for the headless object of `big` bytes.
+    /// page-table record takes three pages (root, directory and leaf), so a
+    /// budget of 3 fails on the data page; then one page holds a small
+    /// object and none is left for the headless object of `big` bytes.
     pub fn chunked_provider_failure<Z: Zpool>(pool: &Z, tp: &TestProvider, big: usize) {
         tp.budget.store(0, Ordering::Relaxed);
         assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-        tp.budget.store(2, Ordering::Relaxed);
+        tp.budget.store(3, Ordering::Relaxed);
         assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
         assert_eq!(pool.total_pages(), tp.held());
         tp.budget.store(1, Ordering::Relaxed);

@@ -157,8 +157,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         }
     }
 
-    /// Takes the empty zspage `d` out of its class (class lock held).
-    fn remove_zspage(&self, st: &mut ClassState, c: usize, id: u32, d: *mut Zspage) -> Empty {
+    /// Takes the empty zspage `d` out of its class, whose slots are `size`
+    /// bytes (class lock held).
+    fn remove_zspage(&self, st: &mut ClassState, size: usize, id: u32, d: *mut Zspage) -> Empty {
         if st.growing == id {
             st.growing = NONE;
         }
@@ -167,7 +168,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             zspage::unlink(st, &self.descs, d);
             let n = (*d).backed as usize;
             st.zspages -= 1;
-            st.slots -= zspage::backed_slots(n, CLASSES[c].size, (*d).objs as usize);
+            st.slots -= zspage::backed_slots(n, size, (*d).objs as usize);
             st.pages -= n;
             (id, (*d).pages, n)
         }
@@ -216,13 +217,14 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         let idx = h.index().ok_or(AccessError::InvalidHandle)?;
         let c = h.tag() as usize;
         let class = self.classes.get(c).ok_or(AccessError::InvalidHandle)?;
+        let size = CLASSES.get(c).ok_or(AccessError::InvalidHandle)?.size;
         class.with(|_st| {
             let (_, d, obj) = self.lookup(h, c, idx).ok_or(AccessError::InvalidHandle)?;
             // SAFETY: `d` is live and holds the object (checked under lock).
             unsafe { (*d).pin.fetch_add(1, Ordering::Relaxed) };
             Ok(Pinned {
                 d,
-                off: obj * CLASSES[c].size + OBJ_HEADER,
+                off: obj * size + OBJ_HEADER,
             })
         })
     }
@@ -367,7 +369,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
                 len,
             )
         };
-        Ok(f(&bounce[..len]))
+        bounce.get(..len).map(f).ok_or(AccessError::InvalidHandle)
     }
 
     fn free(&self, h: Handle) {
@@ -387,7 +389,9 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         let Some(class) = self.classes.get(c) else {
             return;
         };
-        let info = CLASSES[c];
+        let Some(&info) = CLASSES.get(c) else {
+            return;
+        };
         let res = class.with(|st| {
             let (id, d, obj) = self.lookup(h, c, idx)?;
             st.inuse -= 1;
@@ -396,7 +400,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
             unsafe {
                 zspage::push_free(d, info.size, obj);
                 if (*d).inuse == 0 {
-                    return Some(Some(self.remove_zspage(st, c, id, d)));
+                    return Some(Some(self.remove_zspage(st, info.size, id, d)));
                 }
                 zspage::regroup(st, &self.descs, id, d);
             }

@@ -15,7 +15,7 @@ fn boundaries() {
     let pool = Pool::new(&tp).unwrap();
     let sizes = [1, 31, 32, 33, 1344, 2032, MAX_HEADED - 1, MAX_HEADED, MAX_HEADED + 1, PAGE_SIZE];
     let hs = alloc_fill_check(&pool, &tp, &sizes);
-    free_twice(&pool, &tp, hs, |p| p.core.table.pages());
+    free_twice(&pool, &tp, hs, |p| p.core.meta_pages());
 }
 
 #[test]
@@ -41,14 +41,14 @@ fn three_per_page_and_middle_moves() {
     for h in [b, c, d] {
         check(&pool, h);
     }
-    assert_eq!(pool.total_pages() - pool.core.table.pages(), 1);
+    assert_eq!(pool.total_pages() - pool.core.meta_pages(), 1);
     assert_eq!(pool.compact(), 0);
     for h in [b, c, d] {
         check(&pool, h);
         pool.free(h);
     }
     assert_eq!(pool.total_pages(), tp.held());
-    assert_eq!(pool.total_pages(), pool.core.table.pages());
+    assert_eq!(pool.total_pages(), pool.core.meta_pages());
 }
 
 #[test]

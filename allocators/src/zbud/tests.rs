@@ -17,7 +17,7 @@ fn boundaries_and_pairing() {
     let hs = alloc_fill_check(&pool, &tp, &sizes);
     let s = pool.class_stats(0).unwrap();
     assert!(s.objs_in_use <= 2 * s.pages);
-    free_twice(&pool, &tp, hs, |p| p.core.table.pages());
+    free_twice(&pool, &tp, hs, |p| p.core.meta_pages());
 }
 
 #[test]
@@ -29,11 +29,11 @@ fn two_halves_share_a_page_and_free_it() {
     assert_eq!(a.index(), b.index());
     let c = pool.alloc(100).unwrap();
     assert_ne!(c.index(), a.index());
-    let data_pages = pool.total_pages() - pool.core.table.pages();
+    let data_pages = pool.total_pages() - pool.core.meta_pages();
     assert_eq!(data_pages, 2);
     pool.free(a);
     pool.free(b);
-    assert_eq!(pool.total_pages() - pool.core.table.pages(), 1);
+    assert_eq!(pool.total_pages() - pool.core.meta_pages(), 1);
     let mut bb = [0; PAGE_SIZE];
     assert_eq!(pool.read(a, &mut bb, |_| ()), Err(AccessError::InvalidHandle));
     pool.free(c);

@@ -11,7 +11,9 @@
 //!   headless pages (objects above [`PageHeader::MAX_HEADED`] take a page of
 //!   their own, with no header);
 //! * the lists of headed pages indexed by free chunks, linked through the
-//!   [`Link`] at the start of every header;
+//!   [`Link`] at the start of every header; their heads (up to 127 words)
+//!   are kept in a provider page, not in the pool, because pools are built
+//!   on the kernel stack;
 //! * allocation (list first, then a new page allocated outside the lock and
 //!   given back if another CPU made room), freeing a headed or headless
 //!   object, `total_pages`, the two pseudo-classes of `class_stats`, and
@@ -31,8 +33,9 @@
 //! with no lock held.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use super::super::paged::PagedArray;
 use super::super::table::RecordTable;
 use super::{
     page_to_word, word_to_page, AllocError, ClassStats, Handle, Locked, PageProvider, PoolLock,
@@ -135,10 +138,9 @@ pub(crate) unsafe trait PageHeader: Sized {
     }
 }
 
-/// Lists and counters under the pool lock.
-pub(crate) struct Lists<const N: usize> {
-    /// Heads of the lists of headed pages by free chunks (1..N).
-    heads: [u32; N],
+/// Counters under the pool lock; holding `&mut Lists` also proves that the
+/// lock is held for [`Pages::heads`].
+pub(crate) struct Lists {
     /// Headed pages.
     pages: usize,
     /// Objects in headed pages.
@@ -152,10 +154,15 @@ pub(crate) struct Lists<const N: usize> {
 ///
 /// Every live, non-zero page-table entry owns one provider page; a headed page
 /// is on the list of its `free_chunks` exactly when that is in `1..N`.
+/// `heads` lives in a provider page owned by the pool and is only accessed
+/// with the pool lock (`state`) held, so relaxed ordering suffices; it holds
+/// page indices, [`NONE`] for an empty list.
 pub(crate) struct Pages<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> {
     pub(crate) provider: P,
     pub(crate) table: RecordTable<L, 8>,
-    pub(crate) state: Locked<L, Lists<N>>,
+    pub(crate) state: Locked<L, Lists>,
+    /// Heads of the lists of headed pages by free chunks (1..N; 0 unused).
+    heads: PagedArray<AtomicU32, N>,
     headless: AtomicUsize,
     _header: core::marker::PhantomData<H>,
 }
@@ -165,22 +172,36 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     const LAYOUT_OK: () = {
         assert!(N == H::NCHUNKS);
         assert!(N < NO_LIST as usize);
+        // The heads fit one page, so that `heads` is one slice.
+        assert!(N * core::mem::size_of::<AtomicU32>() <= PAGE_SIZE);
         assert!(core::mem::size_of::<H>() <= ZHDR_CHUNKS * H::CHUNK_SIZE);
     };
 
     pub(crate) fn new(provider: P) -> Option<Self> {
         let () = Self::LAYOUT_OK;
+        let table = RecordTable::new()?;
+        let state = Locked::new(Lists { pages: 0, objs: 0 })?;
+        // Last, so that nothing after it can fail and leak its page.
+        let heads = PagedArray::new(&provider, |_| Some(AtomicU32::new(NONE)))?;
         Some(Self {
             provider,
-            table: RecordTable::new()?,
-            state: Locked::new(Lists {
-                heads: [NONE; N],
-                pages: 0,
-                objs: 0,
-            })?,
+            table,
+            state,
+            heads,
             headless: AtomicUsize::new(0),
             _header: core::marker::PhantomData,
         })
+    }
+
+    /// The list heads, indexed by free chunks (pool lock held, proven by
+    /// `_st`). All `N` of them: they fit one page (`LAYOUT_OK`).
+    fn heads(&self, _st: &Lists) -> &[AtomicU32] {
+        self.heads.as_slice().unwrap_or(&[])
+    }
+
+    /// Pages of the pool's own metadata: the page table and the list heads.
+    pub(crate) fn meta_pages(&self) -> usize {
+        self.table.pages() + self.heads.pages()
     }
 
     /// Page address of entry `idx`, with the entry's flag bits.
@@ -208,42 +229,43 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     }
 
     /// Puts page `idx` on the list for its free chunks (pool lock held).
-    pub(crate) fn link(&self, st: &mut Lists<N>, idx: u32, h: *mut H) {
+    pub(crate) fn link(&self, st: &mut Lists, idx: u32, h: *mut H) {
         // SAFETY: pool lock held; `h` and listed pages are live headers, which
         // start with their `Link` (`PageHeader` contract).
         unsafe {
             let free = (*h).free_chunks();
             let l = h as *mut Link;
             (*l).list = NO_LIST;
-            let Some(head) = st.heads.get_mut(free) else {
+            let Some(head) = self.heads(st).get(free) else {
                 return;
             };
             if free == 0 {
                 return;
             }
+            let first = head.load(Ordering::Relaxed);
             (*l).list = free as u8;
             (*l).prev = NONE;
-            (*l).next = *head;
-            if let Some(n) = self.hdr(*head) {
+            (*l).next = first;
+            if let Some(n) = self.hdr(first) {
                 (*(n as *mut Link)).prev = idx;
             }
-            *head = idx;
+            head.store(idx, Ordering::Relaxed);
         }
     }
 
     /// Takes the page of header `h` off its list, if any (pool lock held).
-    pub(crate) fn unlink(&self, st: &mut Lists<N>, h: *mut H) {
+    pub(crate) fn unlink(&self, st: &mut Lists, h: *mut H) {
         // SAFETY: as in `link`; listed pages are live headed pages.
         unsafe {
             let l = h as *mut Link;
-            let Some(head) = st.heads.get_mut((*l).list as usize) else {
+            let Some(head) = self.heads(st).get((*l).list as usize) else {
                 return;
             };
             (*l).list = NO_LIST;
             let (prev, next) = ((*l).prev, (*l).next);
             match self.hdr(prev) {
                 Some(p) => (*(p as *mut Link)).next = next,
-                None => *head = next,
+                None => head.store(next, Ordering::Relaxed),
             }
             if let Some(n) = self.hdr(next) {
                 (*(n as *mut Link)).prev = prev;
@@ -253,17 +275,16 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
 
     /// Places `c` chunks in the first listed page with room (pool lock held);
     /// returns its index and the slot tag.
-    fn place(&self, st: &mut Lists<N>, c: usize) -> Option<(u32, u8)> {
-        for free in c..N {
-            let Some(&idx) = st.heads.get(free) else {
-                continue;
-            };
+    fn place(&self, st: &mut Lists, c: usize) -> Option<(u32, u8)> {
+        let heads = self.heads(st);
+        for head in heads.get(c..).unwrap_or(&[]) {
+            let idx = head.load(Ordering::Relaxed);
             let Some(h) = self.hdr(idx) else {
                 continue;
             };
             self.unlink(st, h);
-            // SAFETY: pool lock held, live page taken off its list, with
-            // `free >= c` chunks available.
+            // SAFETY: pool lock held, live page taken off its list, which
+            // was the list of `c` or more free chunks.
             let tag = unsafe { H::put(h, c) };
             st.objs += 1;
             self.link(st, idx, h);
@@ -328,7 +349,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     /// validated (pool lock held). If the page empties it is unpublished and
     /// returned, to be given back with [`Pages::release`] after the lock is
     /// dropped.
-    pub(crate) fn free_headed(&self, st: &mut Lists<N>, idx: u32, tag: u8) -> Option<usize> {
+    pub(crate) fn free_headed(&self, st: &mut Lists, idx: u32, tag: u8) -> Option<usize> {
         let hdr = self.hdr(idx)?;
         st.objs -= 1;
         self.unlink(st, hdr);
@@ -369,7 +390,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     }
 
     pub(crate) fn total_pages(&self) -> usize {
-        self.state.with(|st| st.pages) + self.headless.load(Ordering::Relaxed) + self.table.pages()
+        self.state.with(|st| st.pages) + self.headless.load(Ordering::Relaxed) + self.meta_pages()
     }
 
     /// Class 0: headed pages of up to `per_page` objects; class 1: headless
@@ -409,7 +430,11 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Drop for Pages
                 unsafe { provider.free_page(pg) };
             }
         });
-        // SAFETY: the table only used `self.provider`; no pointers survive.
-        unsafe { self.table.release(&self.provider) };
+        // SAFETY: the table and the heads only used `self.provider`; no
+        // pointers into them survive.
+        unsafe {
+            self.table.release(&self.provider);
+            self.heads.release(&self.provider);
+        }
     }
 }

@@ -22,7 +22,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// emptied by the step (if any). Each step empties its source or fills
     /// its destination's attached slots.
     pub(super) fn compact_step(&self, st: &mut ClassState, c: usize) -> Option<Option<Empty>> {
-        let info = CLASSES[c];
+        let info = *CLASSES.get(c)?;
         let (dst_id, dst) = self.backed_target(st, c)?;
         let mut src_pick = None;
         'groups: for &head in st.heads.iter() {
@@ -78,7 +78,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             }
             zspage::regroup(st, &self.descs, dst_id, dst);
             if (*src).inuse == 0 {
-                return Some(Some(self.remove_zspage(st, c, src_id, src)));
+                return Some(Some(self.remove_zspage(st, info.size, src_id, src)));
             }
             zspage::regroup(st, &self.descs, src_id, src);
         }

@@ -9,7 +9,7 @@ use core::sync::atomic::Ordering;
 
 use super::super::zpool::{AllocError, PageProvider, PoolLock};
 use super::class::CLASSES;
-use super::zspage::{self, ClassState, Zspage, NONE, NR_GROUPS};
+use super::zspage::{self, ClassState, Zspage, NONE};
 use super::{enc_zs, ZsPool};
 
 /// Outcome of one placement attempt under the class lock.
@@ -27,7 +27,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// attached pages for handle entry `idx`, and publishes its location.
     /// Class lock held (`st`).
     pub(super) fn take_from(&self, st: &mut ClassState, c: usize, id: u32, d: *mut Zspage, idx: usize) -> bool {
-        let size = CLASSES[c].size;
+        let Some(size) = CLASSES.get(c).map(|info| info.size) else {
+            return false;
+        };
         // SAFETY: `d` is a live zspage of class `c` and we hold its lock.
         let Some(obj) = (unsafe { zspage::take_backed(st, id, d, size) }) else {
             return false;
@@ -49,9 +51,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// pages. Only the growing zspage can lack one, so looking at the first
     /// two members of each list suffices. Class lock held.
     pub(super) fn backed_target(&self, st: &ClassState, c: usize) -> Option<(u32, *mut Zspage)> {
-        let size = CLASSES[c].size;
-        for g in (0..NR_GROUPS).rev() {
-            let mut id = st.heads[g];
+        let size = CLASSES.get(c)?.size;
+        for &head in st.heads.iter().rev() {
+            let mut id = head;
             for _ in 0..2 {
                 let Some(d) = zspage::desc(&self.descs, id) else {
                     break;
@@ -80,7 +82,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         page: &mut Option<NonNull<u8>>,
         desc: &mut Option<(u32, *mut Zspage)>,
     ) -> Place {
-        let info = CLASSES[c];
+        let Some(&info) = CLASSES.get(c) else {
+            return Place::Failed;
+        };
         if let Some((id, d)) = self.backed_target(st, c) {
             return if self.take_from(st, c, id, d, idx) { Place::Done } else { Place::Failed };
         }
