@@ -74,11 +74,7 @@ fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
             work.as_mut_ptr(),
         )
     };
-    // Zero means the output did not fit.
-    match usize::try_from(ret) {
-        Ok(len) if len > 0 && len <= dst.len() => Ok(len),
-        _ => Err(EINVAL),
-    }
+    compressed_len(ret, dst.len())
 }
 
 /// LZ4 block decompression, shared with lz4hc (same format).
@@ -97,4 +93,13 @@ pub(crate) fn decompress(_work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Res
         return Err(EIO);
     }
     Ok(())
+}
+
+/// The compressed length from an LZ4 or LZ4HC return value, where zero (or
+/// anything out of range) means the output did not fit in `cap` bytes.
+pub(crate) fn compressed_len(ret: c_int, cap: usize) -> Result<usize> {
+    match usize::try_from(ret) {
+        Ok(len) if len > 0 && len <= cap => Ok(len),
+        _ => Err(EINVAL),
+    }
 }

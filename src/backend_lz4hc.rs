@@ -68,9 +68,5 @@ fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
             work.as_mut_ptr(),
         )
     };
-    // Zero means the output did not fit.
-    match usize::try_from(ret) {
-        Ok(len) if len > 0 && len <= dst.len() => Ok(len),
-        _ => Err(EINVAL),
-    }
+    backend_lz4::compressed_len(ret, dst.len())
 }

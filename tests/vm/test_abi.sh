@@ -4,6 +4,18 @@
 # attribute and debugfs files.
 . /tests/lib.sh
 
+# accepts_each ATTR NAME...: writing each name to ATTR selects it.
+accepts_each() {
+    attr=$1; shift
+    for v in "$@"; do
+        if sh -c "echo $v > $SYS/$attr" 2>/tmp/err && [ "$(current $SYS/$attr)" = "$v" ]; then
+            pass "$attr accepts $v"
+        else
+            fail "$attr $v: $(cat /tmp/err) reads '$(cat $SYS/$attr)'"
+        fi
+    done
+}
+
 E_INVAL="Invalid argument"
 E_BUSY="Device or resource busy"
 E_2BIG="Argument list too long"
@@ -57,13 +69,7 @@ expect_eq "comp_algorithm has exactly one current entry" "$(grep -o '\[' $SYS/co
 for c in $CODECS; do
     if in_list "$c" $algs; then pass "comp_algorithm lists $c"; else fail "comp_algorithm does not list $c"; fi
 done
-for c in $algs; do
-    if sh -c "echo $c > $SYS/comp_algorithm" 2>/tmp/err && [ "$(current $SYS/comp_algorithm)" = "$c" ]; then
-        pass "comp_algorithm accepts $c"
-    else
-        fail "comp_algorithm $c: $(cat /tmp/err) reads '$(cat $SYS/comp_algorithm)'"
-    fi
-done
+accepts_each comp_algorithm $algs
 check_sh "comp_algorithm back to $def_alg" "echo $def_alg > $SYS/comp_algorithm"
 expect_err "comp_algorithm unknown: EINVAL" "$E_INVAL" "echo nosuch > $SYS/comp_algorithm"
 long=$(head -c 130 /dev/zero | tr '\000' a)
@@ -100,13 +106,7 @@ if rzram_only "allocator attribute"; then
     def_alloc=$(current $SYS/allocator)
     expect_eq "allocator default is zsmalloc" "$def_alloc" zsmalloc
     expect_eq "allocator has exactly one current entry" "$(grep -o '\[' $SYS/allocator | wc -l)" 1
-    for a in $ALLOCATORS; do
-        if sh -c "echo $a > $SYS/allocator" 2>/tmp/err && [ "$(current $SYS/allocator)" = "$a" ]; then
-            pass "allocator accepts $a"
-        else
-            fail "allocator $a: $(cat /tmp/err) reads '$(cat $SYS/allocator)'"
-        fi
-    done
+    accepts_each allocator $ALLOCATORS
     expect_err "allocator unknown: EINVAL" "$E_INVAL" "echo slab > $SYS/allocator"
     expect_eq "allocator unchanged by a refused write" "$(current $SYS/allocator)" z3fold
 fi
