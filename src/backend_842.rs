@@ -41,9 +41,8 @@ fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resu
         return Err(EINVAL);
     }
     let mut len = c_uint_len(dst.len())?;
-    // SAFETY: Pointers and lengths come from live slices; sw842 writes at
-    // most `len` bytes to `dst` (ENOSPC beyond) and `SW842_MEM_COMPRESS`
-    // (checked) to `work`.
+    // SAFETY: Live slices; sw842 writes at most `len` bytes to `dst` (ENOSPC beyond) and
+    // `SW842_MEM_COMPRESS` (checked) to `work`.
     let ret = unsafe {
         sw842_compress(
             src.as_ptr(),

@@ -100,9 +100,8 @@ fn work_size(_level: i32) -> Result<WorkSize> {
 
 /// The stream at the head of `work`, its workspace set to the rest.
 fn stream(work: &mut WorkMem) -> Result<&mut ZStream> {
-    // SAFETY: `ZStream` is plain data valid when zeroed (null pointers, zero
-    // counts) and this backend keeps only a `ZStream` at the head of both
-    // its work memories.
+    // SAFETY: `ZStream` is plain data valid when zeroed, and this backend keeps only a `ZStream`
+    // at the head of both its work memories.
     let (strm, ws, _) = unsafe { work.header::<ZStream>()? };
     strm.workspace = ws;
     Ok(strm)
@@ -110,9 +109,8 @@ fn stream(work: &mut WorkMem) -> Result<&mut ZStream> {
 
 fn init(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
     let strm = stream(comp)?;
-    // SAFETY: `strm` is a live `z_stream` whose workspace is the
-    // `zlib_deflate_workspacesize` bytes after it (see `work_size`), which
-    // stay put as long as the stream; the parameters are the ones sized for.
+    // SAFETY: `strm` is live and its workspace is the `zlib_deflate_workspacesize` bytes after it
+    // (see `work_size`), which never move; the parameters are the ones it was sized for.
     let ret = unsafe { zlib_deflateInit2(strm, level, Z_DEFLATED, WINDOW_BITS, MAX_MEM_LEVEL, Z_DEFAULT_STRATEGY) };
     if ret != Z_OK {
         return Err(EINVAL);

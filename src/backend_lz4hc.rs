@@ -55,9 +55,8 @@ fn compress(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
     if work.len() < LZ4HC_MEM_COMPRESS {
         return Err(EINVAL);
     }
-    // SAFETY: Pointers and lengths come from live slices; LZ4HC writes at
-    // most `dst.len()` bytes to `dst` and `LZ4HC_MEM_COMPRESS` (checked) to
-    // `work`.
+    // SAFETY: Live slices; LZ4HC writes at most `dst.len()` bytes to `dst` and
+    // `LZ4HC_MEM_COMPRESS` (checked) to `work`.
     let ret = unsafe {
         LZ4_compress_HC(
             src.as_ptr().cast(),

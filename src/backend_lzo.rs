@@ -81,9 +81,8 @@ fn compress(f: CompressFn, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Re
         return Err(EINVAL);
     }
     let mut len = dst.len();
-    // SAFETY: Pointers and lengths come from live slices; the compressor
-    // writes at most `lzo1x_worst_compress(src.len())` bytes to `dst`, which
-    // fit (checked), and `LZO1X_MEM_COMPRESS` bytes (checked) to `work`.
+    // SAFETY: Live slices; at most `lzo1x_worst_compress(src.len())` bytes go to `dst` (room
+    // checked) and `LZO1X_MEM_COMPRESS` (checked) to `work`.
     let ret = unsafe { f(src.as_ptr(), src.len(), dst.as_mut_ptr(), &mut len, work.as_mut_ptr()) };
     if ret != LZO_E_OK || len == 0 || len > dst.len() {
         return Err(EINVAL);

@@ -155,9 +155,8 @@ fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resu
     if head.cctx.is_null() {
         return Err(EINVAL);
     }
-    // SAFETY: `cctx` was built by `init` in this stream's work memory, which
-    // the caller holds exclusively; the buffers are live slices and zstd
-    // writes at most `dst.len()` bytes; `params` is disjoint from the cctx.
+    // SAFETY: `cctx` was built by `init` in this stream's work memory, held exclusively; live slices,
+    // zstd writes at most `dst.len()` bytes; `params` is disjoint from the cctx.
     let ret = unsafe {
         zstd_compress_cctx(
             head.cctx,
@@ -180,9 +179,8 @@ fn decompress(work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
     if head.dctx.is_null() {
         return Err(EIO);
     }
-    // SAFETY: `dctx` was built by `init` in this stream's work memory, which
-    // the caller holds exclusively; the buffers are live slices and zstd
-    // reads and writes within the given sizes.
+    // SAFETY: `dctx` was built by `init` in this stream's work memory, held exclusively; live
+    // slices, and zstd stays within the given sizes.
     let ret = unsafe {
         zstd_decompress_dctx(
             head.dctx,

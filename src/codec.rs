@@ -151,11 +151,8 @@ impl WorkMem {
         // SAFETY: `head <= self.len()` was checked above, so the workspace
         // pointer stays within (or one past the end of) the allocation.
         let rest = unsafe { base.add(head) };
-        // SAFETY: The header fits (checked above) and is aligned (the memory
-        // is 8-byte aligned by the type invariant, `H` needs no more); its
-        // bytes are a valid `H` by this function's safety requirements; the
-        // exclusive borrow of `self` makes the reference unique, and the
-        // workspace pointer covers disjoint bytes.
+        // SAFETY: In bounds and aligned (checked, 8-byte memory), a valid `H` (caller contract), unique
+        // by the `&mut self` borrow, and disjoint from the workspace pointer.
         let header = unsafe { &mut *base.cast::<H>() };
         Ok((header, rest.cast(), len))
     }

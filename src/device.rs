@@ -183,9 +183,8 @@ impl Device {
     /// The backing as the I/O path sees it (see the locking notes above).
     fn io_backing(&self) -> Option<&Backing> {
         let b = self.backing.load(Ordering::Acquire);
-        // SAFETY: A non-null pointer came from `KBox::into_raw` in
-        // `set_disksize`; it is freed only with the queue frozen, when no
-        // bio (the only caller of this outside `config`) is in flight.
+        // SAFETY: Non-null came from `KBox::into_raw` in `set_disksize`; it is freed only with the queue
+        // frozen, when no bio (the only caller outside `config`) is in flight.
         unsafe { b.as_ref() }
     }
 

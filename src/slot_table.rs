@@ -145,9 +145,8 @@ where
                 .get(index / SLOTS_PER_CHUNK)?
                 .load(Ordering::Acquire),
         )?;
-        // SAFETY: `chunk` was loaded from the directory with `Acquire`, so
-        // it is a published chunk (type invariant) and the offset is below
-        // `SLOTS_PER_CHUNK`.
+        // SAFETY: `chunk` was loaded with `Acquire`, so it is a published chunk (type invariant), and
+        // the offset is below `SLOTS_PER_CHUNK`.
         Some(unsafe { self.slot_in(chunk, index % SLOTS_PER_CHUNK) })
     }
 
@@ -210,10 +209,8 @@ where
     fn install(&self, entry: &AtomicPtr<Slot>) -> Result<NonNull<Slot>, SlotTableError> {
         let page = self.pages.alloc_page().ok_or(SlotTableError::NoMemory)?;
         let fresh = page.cast::<Slot>();
-        // SAFETY: By the `PageProvider` contract the page is exclusive,
-        // writable, `PAGE_SIZE` bytes and page-aligned, so it holds
-        // `SLOTS_PER_CHUNK` aligned slots; all-zero bytes are a valid, empty
-        // and unlocked `Slot` (see `slot.rs`).
+        // SAFETY: The provider page is exclusive, writable, page-aligned PAGE_SIZE bytes, so it holds
+        // `SLOTS_PER_CHUNK` aligned slots; all-zero bytes are an empty, unlocked `Slot`.
         unsafe { ptr::write_bytes(fresh.as_ptr(), 0, SLOTS_PER_CHUNK) };
         match entry.compare_exchange(
             ptr::null_mut(),
@@ -242,9 +239,8 @@ where
     /// `chunk` must have been loaded with `Acquire` from this table's
     /// directory, and `offset < SLOTS_PER_CHUNK`.
     unsafe fn slot_in(&self, chunk: NonNull<Slot>, offset: usize) -> &Slot {
-        // SAFETY: The chunk holds `SLOTS_PER_CHUNK` initialized slots whose
-        // zeroing the `Acquire` load made visible, and it stays allocated
-        // until `drop`, which needs `&mut self` (type invariant).
+        // SAFETY: The chunk holds `SLOTS_PER_CHUNK` slots whose zeroing the `Acquire` load made visible;
+        // it stays allocated until `drop`, which needs `&mut self` (type invariant).
         unsafe { &*chunk.as_ptr().add(offset) }
     }
 }
@@ -253,9 +249,8 @@ impl<'a, P: PageProvider> SlotTable<&'a mut [AtomicPtr<Slot>], P> {
     /// [`SlotTable::new`] over a borrowed directory, which the table holds
     /// exclusively; the directory is all null again after the table drops.
     pub fn new_borrowed(dir: &'a mut [AtomicPtr<Slot>], slots: usize, pages: P) -> Option<Self> {
-        // SAFETY: `dir` is borrowed mutably for as long as the table exists,
-        // so only the table can reach the slice, and `&mut [_]` always
-        // derefs to the same slice.
+        // SAFETY: `dir` is borrowed mutably for the table's lifetime, so only the table reaches it,
+        // and `&mut [_]` always derefs to the same slice.
         unsafe { Self::new(dir, slots, pages) }
     }
 }
@@ -268,9 +263,8 @@ where
     fn drop(&mut self) {
         for entry in self.dir.iter().take(chunks_for(self.len)) {
             if let Some(chunk) = NonNull::new(entry.swap(ptr::null_mut(), Ordering::Acquire)) {
-                // SAFETY: A non-null entry is a chunk from `self.pages`
-                // (type invariant); swapping in null makes this the only
-                // free of it, and with `&mut self` no `&Slot` remains.
+                // SAFETY: A non-null entry is a chunk from `self.pages` (invariant); swapping in null makes this
+                // its only free, and with `&mut self` no `&Slot` remains.
                 unsafe { self.pages.free_page(chunk.cast()) };
             }
         }

@@ -102,9 +102,8 @@ impl<T, const N: usize> PagedArray<T, N> {
             return None;
         }
         let page = (*self.pages.first()?)?;
-        // SAFETY: With one page, all `N <= PER_PAGE` elements lie next to
-        // each other from its start, initialised (type invariant), and live
-        // as long as `&self`.
+        // SAFETY: With one page all `N <= PER_PAGE` elements lie contiguously from its start,
+        // initialised (type invariant) and live as long as `&self`.
         Some(unsafe { core::slice::from_raw_parts(page.as_ptr().cast::<T>(), N) })
     }
 

@@ -116,9 +116,8 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         if root.is_null() || d >= ROOT_SLOTS {
             return None;
         }
-        // SAFETY: A non-null root is a live page of ROOT_SLOTS atomic
-        // pointers (invariant), published before this load, that lives until
-        // `release(&mut self)`; `d` is in bounds.
+        // SAFETY: A non-null root is a live page of ROOT_SLOTS atomic pointers (invariant), published
+        // before this load and kept until `release(&mut self)`; `d` is in bounds.
         Some(unsafe { &*root.add(d) })
     }
 

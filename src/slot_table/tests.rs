@@ -144,8 +144,10 @@ fn new_checks_the_directory() {
         unsafe { SlotTable::new(dir(3), 1000, &pages) }.is_none(),
         "too short"
     );
+    // SAFETY: The directory is a fresh `Vec` moved into the table.
     assert!(unsafe { SlotTable::new(dir(4), 1000, &pages) }.is_some());
     assert!(
+        // SAFETY: The directory is a fresh `Vec` moved into the table.
         unsafe { SlotTable::new(dir(9), 1000, &pages) }.is_some(),
         "longer is fine"
     );
@@ -153,16 +155,19 @@ fn new_checks_the_directory() {
     let d = dir(4);
     d[3].store(&mut stray, Ordering::Relaxed);
     assert!(
+        // SAFETY: The directory is a fresh `Vec` moved into the table.
         unsafe { SlotTable::new(d, 1000, &pages) }.is_none(),
         "non-null entry"
     );
     let d = dir(5);
     d[4].store(&mut stray, Ordering::Relaxed);
     assert!(
+        // SAFETY: The directory is a fresh `Vec` moved into the table.
         unsafe { SlotTable::new(d, 1000, &pages) }.is_none(),
         "non-null spare entry"
     );
     // An empty table is valid and holds nothing.
+    // SAFETY: The directory is a fresh `Vec` moved into the table.
     let t = unsafe { SlotTable::new(dir(0), 0, &pages) }.expect("empty table");
     assert!(t.is_empty());
     assert!(t.get(0).is_none());

@@ -124,10 +124,8 @@ pub(crate) fn desc<L: PoolLock>(descs: &RecordTable<L, DESC_SIZE>, id: u32) -> O
 ///
 /// `d` must be a live descriptor and `off < backed * PAGE_SIZE`.
 pub(crate) unsafe fn at(d: *mut Zspage, off: usize) -> *mut u8 {
-    // SAFETY: `d` is live and the page index is below `backed <= MAX_PAGES`
-    // (caller contract), so the entry is in bounds and names an attached
-    // page, valid for PAGE_SIZE bytes. A raw read of the one entry, as
-    // `attach` may be writing another one.
+    // SAFETY: `d` is live and the page index is below `backed` (caller contract): an attached page,
+    // valid for PAGE_SIZE bytes; one entry is read raw because `attach` may write another.
     unsafe {
         core::ptr::addr_of!((*d).pages)
             .cast::<*mut u8>()
