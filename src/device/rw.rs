@@ -202,8 +202,12 @@ impl Device {
                     _ => (src, true),
                 };
                 let handle = b.pool.alloc(data.len()).map_err(|_| ENOMEM)?;
+                // As zram: the high-water mark and the limit both look at the
+                // pool right after the allocation.
+                let used = b.pool.total_pages() as u64;
+                self.stats.update_max_used(used);
                 let limit = self.mem_limit_pages();
-                if limit != 0 && b.pool.total_pages() as u64 > limit {
+                if limit != 0 && used > limit {
                     b.pool.free(handle);
                     return Err(ENOMEM);
                 }
@@ -232,8 +236,6 @@ impl Device {
         };
         self.account(new);
         self.release(b, old);
-        self.stats
-            .update_max_used(b.pool.total_pages() as u64);
         Ok(())
     }
 

@@ -141,8 +141,6 @@ pub(crate) unsafe trait PageHeader: Sized {
 /// Counters under the pool lock; holding `&mut Lists` also proves that the
 /// lock is held for [`Pages::heads`].
 pub(crate) struct Lists {
-    /// Headed pages.
-    pages: usize,
     /// Objects in headed pages.
     objs: usize,
 }
@@ -164,6 +162,9 @@ pub(crate) struct Pages<P: PageProvider, L: PoolLock, H: PageHeader, const N: us
     /// Heads of the lists of headed pages by free chunks (1..N; 0 unused).
     heads: PagedArray<AtomicU32, N>,
     headless: AtomicUsize,
+    /// Headed pages; changed only under the pool lock, read without it so
+    /// that `total_pages` (asked on every write) takes no lock.
+    headed: AtomicUsize,
     _header: core::marker::PhantomData<H>,
 }
 
@@ -180,7 +181,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     pub(crate) fn new(provider: P) -> Option<Self> {
         let () = Self::LAYOUT_OK;
         let table = RecordTable::new()?;
-        let state = Locked::new(Lists { pages: 0, objs: 0 })?;
+        let state = Locked::new(Lists { objs: 0 })?;
         // Last, so that nothing after it can fail and leak its page.
         let heads = PagedArray::new(&provider, |_| Some(AtomicU32::new(NONE)))?;
         Some(Self {
@@ -189,6 +190,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
             state,
             heads,
             headless: AtomicUsize::new(0),
+            headed: AtomicUsize::new(0),
             _header: core::marker::PhantomData,
         })
     }
@@ -329,7 +331,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
                 return Err(p);
             }
             word.store(page_to_word(page.as_ptr()), Ordering::Release);
-            st.pages += 1;
+            self.headed.fetch_add(1, Ordering::Relaxed);
             st.objs += 1;
             self.link(st, idx32, hdr);
             Ok(())
@@ -357,7 +359,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
         if unsafe { H::remove(hdr, tag) } {
             // Unpublish before dropping the lock.
             self.table.word(idx as usize)?.store(0, Ordering::Relaxed);
-            st.pages -= 1;
+            self.headed.fetch_sub(1, Ordering::Relaxed);
             return Some(page_to_word(hdr as *mut u8));
         }
         // SAFETY: as above; the page is still live.
@@ -390,7 +392,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     }
 
     pub(crate) fn total_pages(&self) -> usize {
-        self.state.with(|st| st.pages) + self.headless.load(Ordering::Relaxed) + self.meta_pages()
+        self.headed.load(Ordering::Relaxed) + self.headless.load(Ordering::Relaxed) + self.meta_pages()
     }
 
     /// Class 0: headed pages of up to `per_page` objects; class 1: headless
@@ -398,7 +400,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     pub(crate) fn class_stats(&self, idx: usize, per_page: usize) -> Option<ClassStats> {
         let (size, per_page, objs, pages) = match idx {
             0 => {
-                let (pages, objs) = self.state.with(|st| (st.pages, st.objs));
+                let (pages, objs) = self.state.with(|st| (self.headed.load(Ordering::Relaxed), st.objs));
                 (H::MAX_HEADED, per_page, objs, pages)
             }
             1 => {
