@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
 # `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries,
-# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), memhog
+# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, memhog
 # and dio-check (static), and the VM test scripts. Prints the initramfs path
 # on stdout.
 set -euo pipefail
@@ -24,7 +24,7 @@ for applet in $("$root/bin/busybox" --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 # busybox has no bash; the VM scripts are POSIX sh.
-kmake() { make -s -C "$kout" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" INSTALL_MOD_PATH="$root" "$@"; }
+kmake() { rz_kmake -s -C "$kout" INSTALL_MOD_PATH="$root" "$@"; }
 kmake modules_install >/dev/null
 kmake M="$RZ_TOP" INSTALL_MOD_DIR=updates modules_install >/dev/null
 depmod -b "$root" "$krel"
@@ -42,6 +42,7 @@ copy_tool /sbin/mke2fs
 copy_tool /sbin/e2fsck
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
 copy_tool /sbin/blkdiscard blkdiscard-ul
+copy_tool /usr/bin/fio
 
 cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
 cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"

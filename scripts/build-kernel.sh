@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-flavor=${RZ_FLAVOR:-base}
+flavor=$RZ_FLAVOR
 frags=("$RZ_TOP/scripts/kconfig/base.config")
 [ "$flavor" = base ] || frags+=("$RZ_TOP/scripts/kconfig/$flavor.config")
 for f in "${frags[@]}"; do [ -f "$f" ] || rz_die "no config fragment $f"; done
@@ -15,7 +15,8 @@ for f in "${frags[@]}"; do [ -f "$f" ] || rz_die "no config fragment $f"; done
 ksrc=$("$RZ_TOP/scripts/fetch-kernel.sh")
 kver=$(make -s -C "$ksrc" kernelversion)
 key=$( { cat "${frags[@]}"; cat "$ksrc/.rzram-unpacked"; $RZ_KRUSTC --version;
-         "$RZ_BINDGEN" --version 2>/dev/null; gcc --version | head -n1; } | sha256sum | cut -c1-12)
+         "$RZ_BINDGEN" --version 2>/dev/null; gcc --version | head -n1;
+         [ "$flavor" = base ] || { echo "${RZ_KMAKE_CC[*]} $LIBCLANG_PATH"; clang-22 --version | head -n1; }; } | sha256sum | cut -c1-12)
 kout=$RZ_CACHE/build/$kver-$flavor-$key
 if [ "${1:-}" = --print ]; then echo "$kout"; exit 0; fi
 if [ -f "$kout/.rzram-built" ]; then
@@ -24,7 +25,7 @@ if [ -f "$kout/.rzram-built" ]; then
     echo "$kout"; exit 0
 fi
 
-kmake() { make -C "$ksrc" O="$kout" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" RUSTDOC=/usr/bin/rustdoc "$@"; }
+kmake() { rz_kmake -C "$ksrc" O="$kout" "$@"; }
 mkdir -p "$kout"
 rz_log "configuring $kver ($flavor): tinyconfig + ${frags[*]##*/}"
 kmake -s tinyconfig >/dev/null

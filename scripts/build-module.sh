@@ -6,8 +6,7 @@ set -euo pipefail
 kout=$("$RZ_TOP/scripts/build-kernel.sh")
 export RZ_KERNEL_SAID=$kout
 rz_log "building rzram.ko against $(basename "$kout")"
-if ! make -C "$kout" M="$RZ_TOP" RUSTC=$RZ_KRUSTC BINDGEN="$RZ_BINDGEN" RUSTDOC=/usr/bin/rustdoc \
-        modules > "$RZ_TOP/.module-build.log" 2>&1; then
+if ! rz_kmake -C "$kout" M="$RZ_TOP" modules > "$RZ_TOP/.module-build.log" 2>&1; then
     cat "$RZ_TOP/.module-build.log" >&2
     rz_die "rzram.ko failed to build"
 fi
