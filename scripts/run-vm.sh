@@ -11,8 +11,11 @@
 # nothing failed. Env: RZ_DRV (driver under test, default rzram; zram runs
 # the same scripts against C zram, built as a module in the test kernel, to
 # prove the tests themselves), RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT
-# (s, 900), KVM=1 to use KVM where it works (it does not on nested hosts).
-# Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver.
+# (s, 900), RZ_SMOKE=1 (scripts with a long and a short variant run the
+# short one), RZ_FLAVOR (base or debug kernel), KVM=1 to use KVM where it
+# works (it does not on nested hosts).
+# Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver,
+# with -debug appended for the debug kernel.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -47,13 +50,15 @@ show() { if [ "${RZ_VM_SHOW:-}" = all ]; then cat; else grep -a --line-buffered 
 
 total_pass=0; total_fail=0; times=(); all_start=$SECONDS
 for name in "${names[@]}"; do
-    if [ "$drv" = rzram ]; then log=$RZ_TOP/out/vm-$name.log; else log=$RZ_TOP/out/vm-$name-$drv.log; fi
-    rz_log "VM: $name on $drv (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
+    log=$RZ_TOP/out/vm-$name.log
+    [ "$drv" = rzram ] || log=${log%.log}-$drv.log
+    [ "$RZ_FLAVOR" = base ] || log=${log%.log}-$RZ_FLAVOR.log
+    rz_log "VM: $name on $drv, $RZ_FLAVOR kernel (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
     start=$SECONDS
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" -nographic -no-reboot \
         -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv" 2>&1 | tee "$log" | show
+        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
     p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
