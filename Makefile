@@ -5,18 +5,25 @@
 #   make            build rzram.ko (builds the kernel first if not cached)
 #   make kernel     build (or reuse) the test kernel
 #   make run        boot a VM: modprobe rzram, swap on /dev/rzram0 under pressure
-#   make test       every test: host cargo tests, then every VM test script
-#   make vm-test    VM tests only (T=test_abi for one script)
+#   make test       the README's test command: host cargo tests, every VM test
+#                   script on the base kernel (stress scripts in their short
+#                   variant), then the stress smoke on the debug kernel
+#   make vm-test    VM tests only, base kernel (T=test_abi for one script)
+#   make smoke      short stress scripts on the debug kernel (KASAN, lockdep, kmemleak)
+#   make stress     every VM script, long variants, on the debug kernel
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make clean      remove build products in the checkout (not the cache)
 
 SCRIPTS := scripts
 T ?= all
+# Scripts with a long and a short ($$SMOKE) variant; the smoke runs them short
+# on the debug kernel, where any detector report fails the run.
+SMOKE_T ?= test_stress test_busy test_limitload test_input test_cycles test_upstream
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test host-test vm-test fuzz lab clean
+.PHONY: all module kernel toolchain run test host-test vm-test smoke stress fuzz lab clean
 
 all: module
 
@@ -36,9 +43,17 @@ host-test:
 	cargo test --workspace
 
 vm-test: toolchain
-	@$(SCRIPTS)/run-vm.sh $(T)
+	@RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(T)
 
-test: toolchain host-test vm-test
+smoke:
+	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
+	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
+
+stress:
+	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
+	@RZ_FLAVOR=debug RZ_VM_TIMEOUT=3600 $(SCRIPTS)/run-vm.sh $(T)
+
+test: toolchain host-test vm-test smoke
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
