@@ -183,11 +183,11 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                         Some(w) if w & FREE_BIT != 0 => w >> 1,
                         _ => 0,
                     };
-                    return Step::Got(i);
+                    return self.hand_out(i);
                 }
                 if s.hwm < s.leaves * Self::PER_LEAF {
                     s.hwm += 1;
-                    return Step::Got(s.hwm - 1);
+                    return self.hand_out(s.hwm - 1);
                 }
                 let d = s.leaves / DIR_SLOTS;
                 if d >= ROOT_SLOTS {
@@ -224,7 +224,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                 self.capacity
                     .store(s.leaves * Self::PER_LEAF, Ordering::Release);
                 s.hwm += 1;
-                Step::Got(s.hwm - 1)
+                self.hand_out(s.hwm - 1)
             });
             match step {
                 Step::Got(i) => break Some(i),
@@ -255,9 +255,21 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
             // installed, so nothing else refers to it.
             unsafe { provider.free_page(p) };
         }
-        let i = got?;
-        self.word(i)?.store(0, Ordering::Relaxed);
-        Some(i)
+        got
+    }
+
+    /// Clears record `i` for its new owner (table lock held). Done before
+    /// the lock is dropped: from then on `i < hwm`, so `for_each_live` may
+    /// visit it, and a fresh leaf's record holds old page contents that can
+    /// look like a live entry.
+    fn hand_out(&self, i: usize) -> Step {
+        match self.word(i) {
+            Some(w) => {
+                w.store(0, Ordering::Relaxed);
+                Step::Got(i)
+            }
+            None => Step::Full,
+        }
     }
 
     /// Returns record `idx` to the free list. Ignores indices that are out of

@@ -49,7 +49,7 @@ const _: () = assert!(1 << PAGE_SHIFT == PAGE_SIZE);
 /// writable memory of [`PAGE_SIZE`] bytes aligned to [`PAGE_SIZE`] that stays
 /// valid until it is passed to [`PageProvider::free_page`]. The contents may be
 /// arbitrary (pools never rely on them) but must be initialized memory from
-/// Rust's point of view (kernel pages are; host providers should zero them).
+/// Rust's point of view (kernel pages are; the host test providers poison them).
 pub unsafe trait PageProvider: Send + Sync {
     /// Allocates one page, or returns `None` under memory pressure. May sleep
     /// in the kernel, so pools call it without holding their locks.
@@ -358,12 +358,16 @@ pub(crate) unsafe fn copy_streams(
 pub(crate) mod testing {
     //! Host page provider for the unit tests.
     use super::*;
-    use std::alloc::{alloc_zeroed, dealloc, Layout};
+    use std::alloc::{alloc, dealloc, Layout};
     use std::collections::HashSet;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Mutex;
 
-    /// Zeroed, page-aligned heap pages; counts what it holds and can fail.
+    /// Byte every new page is filled with: words of it are even (they pass
+    /// for live table entries) and are not canonical addresses.
+    const POISON: u8 = 0xa4;
+
+    /// Poisoned, page-aligned heap pages; counts what it holds and can fail.
     pub struct TestProvider {
         pub held: Mutex<HashSet<usize>>,
         /// Allocations left before failing; `usize::MAX` never fails.
@@ -387,7 +391,7 @@ pub(crate) mod testing {
     }
 
     // SAFETY: pages come from the global allocator with page size and
-    // alignment, are zeroed, and are only freed by `free_page`.
+    // alignment and are only freed by `free_page`.
     unsafe impl PageProvider for &TestProvider {
         fn alloc_page(&self) -> Option<NonNull<u8>> {
             let b = self.budget.load(Ordering::Relaxed);
@@ -398,14 +402,18 @@ pub(crate) mod testing {
                 self.budget.store(b - 1, Ordering::Relaxed);
             }
             // SAFETY: the layout has a non-zero size.
-            let p = NonNull::new(unsafe { alloc_zeroed(layout()) })?;
+            let p = NonNull::new(unsafe { alloc(layout()) })?;
+            // Kernel pages arrive with old contents: poison, so that code
+            // reading a page before writing it sees words that look live.
+            // SAFETY: the page is ours and PAGE_SIZE bytes long.
+            unsafe { p.as_ptr().write_bytes(POISON, PAGE_SIZE) };
             assert!(self.held.lock().unwrap().insert(p.as_ptr() as usize));
             Some(p)
         }
 
         unsafe fn free_page(&self, page: NonNull<u8>) {
             assert!(self.held.lock().unwrap().remove(&(page.as_ptr() as usize)));
-            // SAFETY: the page came from `alloc_zeroed` with this layout.
+            // SAFETY: the page came from `alloc` with this layout.
             unsafe { dealloc(page.as_ptr(), layout()) };
         }
     }

@@ -4,13 +4,17 @@
 #![allow(dead_code)]
 
 use allocators::{PageProvider, PoolLock};
-use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::alloc::{alloc, dealloc, Layout};
 use std::collections::HashSet;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Zeroed heap pages; tracks the pages it has handed out and can be told to
+/// Byte every new page is filled with: words of it are even (they pass for
+/// live table entries) and are not canonical addresses.
+const POISON: u8 = 0xa4;
+
+/// Poisoned heap pages; tracks the pages it has handed out and can be told to
 /// fail (`budget` allocations left, `usize::MAX` = unlimited).
 pub struct HostProvider {
     held: Mutex<HashSet<usize>>,
@@ -49,7 +53,11 @@ unsafe impl PageProvider for &HostProvider {
             return None;
         }
         // SAFETY: non-zero size.
-        let p = NonNull::new(unsafe { alloc_zeroed(layout()) })?;
+        let p = NonNull::new(unsafe { alloc(layout()) })?;
+        // Kernel pages arrive with old contents: poison, so that code reading
+        // a page before writing it sees words that look like live pointers.
+        // SAFETY: the page is ours and PAGE_SIZE bytes long.
+        unsafe { p.as_ptr().write_bytes(POISON, layout().size()) };
         assert!(self.held.lock().unwrap().insert(p.as_ptr() as usize));
         Some(p)
     }
