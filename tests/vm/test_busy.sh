@@ -7,10 +7,10 @@
 . /tests/lib.sh
 
 # Attempts of each refused write per holder (racing fio in the fio case).
-if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; else TRIES=40; FIO_MB=24; fi
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; else TRIES=40; FIO_MB=64; fi
 note "sizes: $TRIES attempts per holder, fio over $FIO_MB MiB"
 
-DISK_MB=64
+DISK_MB=128
 PAT_PAGES=1024
 PAT_AT=$((DISK_MB * 256 - PAT_PAGES))      # the pattern's first page
 
@@ -103,7 +103,7 @@ else
 fi
 unchanged "swap"
 
-note "--- holder: fio (4 jobs, random writes with crc32c verify, 32 MiB on)"
+note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB)"
 cat > /tmp/busy.fio <<EOF
 [global]
 filename=$DEV
