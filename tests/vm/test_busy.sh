@@ -127,20 +127,25 @@ offset=32m
 offset_increment=$((FIO_MB / 4))m
 [busy]
 EOF
-# openers: how many file descriptors of any process point at $DEV.
-openers() { ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c " -> $DEV\$"; }
+# openers: how many processes other than fio's parent have $DEV open.
+openers() {
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" = "$fpid" ] && continue
+        ls -l $p/fd 2>/dev/null | grep -q " -> $DEV\$" && echo $p
+    done | wc -l
+}
 fio /tmp/busy.fio > /tmp/busy.out 2>&1 &
 fpid=$!
 # Wait until the four jobs have the device open: fio's parent opens it
-# alone for a moment first, and a job may close it when it ends, so the
-# attempts run only while all four hold it.
+# for a moment first (once per job), and a job closes it when it ends, so
+# the attempts run only while all four jobs hold it.
 n=0
-while [ $n -lt 100 ]; do
+while [ $n -lt 300 ]; do
     [ "$(openers)" -ge 4 ] && break
     usleep 100000
     n=$((n + 1))
 done
-if [ $n -lt 100 ]; then
+if [ $n -lt 300 ]; then
     # Every attempt is made while the four jobs hold the device; they stop
     # when fio's time is up.
     refuse "fio" '[ "$(openers)" -ge 4 ]'

@@ -7,7 +7,10 @@
 # rotates the kinds between the regions and overwrites everything, so objects
 # of every size are freed and reallocated under compaction. Then, with
 # compaction stopped, fio re-reads and verifies every block (verify_only),
-# and mm_stat/io_stat must add up.
+# and mm_stat/io_stat must add up. Last, every other page of the
+# compressible region is overwritten with zeros (freeing its objects), one
+# more compaction must give pool pages back (zsmalloc), and the region and
+# the other regions must still read back.
 #
 # Random and compressible pages are verified with crc32c; fio puts a header
 # with the checksum in each block, which would make a same-filled page not
@@ -18,7 +21,7 @@
 if [ "$SMOKE" = 1 ]; then
     REGION_MB=2; variant="short: under rzram zsmalloc/lz4, zbud/zstd, z3fold/lz4"
 else
-    REGION_MB=12; variant="long: every combination"
+    REGION_MB=24; variant="long: every combination"
 fi
 REGION_PAGES=$((REGION_MB * 256))
 DISK_MB=$((REGION_MB * 4))
@@ -55,6 +58,7 @@ size=${REGION_MB}m
 randseed=$((1000 + $1))
 verify_fatal=1
 verify_dump=0
+allow_file_create=0
 EOF
     for i in ${2:-0 1 2 3}; do
         echo "[r$i]"
@@ -101,7 +105,7 @@ compact_loop() {
 holes() {
     tag=$1
     dd if=$DEV of=/tmp/region bs=1M count=$REGION_MB iflag=direct 2>/dev/null
-    hole_job="--name=holes --rw=write:4k --bs=4k --zero_buffers --size=${REGION_MB}m --ioengine=psync"
+    hole_job="--name=holes --rw=write:4k --bs=4k --zero_buffers --size=${REGION_MB}m --ioengine=psync --allow_file_create=0"
     fio $hole_job --filename=/tmp/region > /dev/null 2>&1 || fail "$tag: fio holes in the copy"
     run_fio "$tag" "zero every other page of the compressible region" 1 $hole_job --filename=$DEV --direct=1
     expect_eq "$tag: same_pages grew by the holes" "$(mm_stat_col 6)" $((2 * REGION_PAGES + REGION_PAGES / 2))
