@@ -9,7 +9,7 @@
 # Attempts of each refused write per holder (racing fio in the fio case,
 # which writes for a fixed time, verifying as it goes, so that it holds the
 # device however slow the kernel is).
-if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=10; else TRIES=40; FIO_MB=64; FIO_S=30; fi
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=16; else TRIES=40; FIO_MB=64; FIO_S=30; fi
 note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
 
 DISK_MB=128
@@ -146,9 +146,11 @@ while [ $n -lt 300 ]; do
     n=$((n + 1))
 done
 if [ $n -lt 300 ]; then
-    # Every attempt is made while the four jobs hold the device; they stop
-    # when fio's time is up.
-    refuse "fio" '[ "$(openers)" -ge 4 ]'
+    # Every attempt is made while the four jobs hold the device.
+    # The jobs all stop together when their time is up: stop the attempts
+    # half way, so that none races the jobs closing the device.
+    deadline=$(($(date +%s) + FIO_S / 2))
+    refuse "fio" '[ $(date +%s) -lt $deadline ] && [ "$(openers)" -ge 4 ]'
     kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
 else
     fail "fio: never opened $DEV"
