@@ -1,0 +1,175 @@
+# reset and hot_remove while the device is open must fail with EBUSY and
+# change nothing. The holders: a shell file descriptor (exec 3<>$DEV), a
+# mounted ext4, swapon, and fio running. A known pattern sits in the last
+# 4 MiB of the device (every holder stays below it); after each holder its
+# checksum, disksize, initstate and the stored data must be unchanged. Once
+# nothing holds the device, reset and hot_remove succeed.
+. /tests/lib.sh
+
+# Attempts of each refused write per holder (racing fio in the fio case,
+# which writes for a fixed time, verifying as it goes, so that it holds the
+# device however slow the kernel is).
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=16; else TRIES=40; FIO_MB=64; FIO_S=30; fi
+note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
+
+DISK_MB=128
+PAT_PAGES=1024
+PAT_AT=$((DISK_MB * 256 - PAT_PAGES))      # the pattern's first page
+
+check "modprobe $DRV" load
+check_sh "disksize ${DISK_MB}M" "echo ${DISK_MB}M > $SYS/disksize"
+# The pattern: text, random and same-filled pages.
+{
+    yes "busy test pattern line 0123456789" | head -c 1048576
+    dd if=/dev/urandom bs=1M count=2 2>/dev/null
+    head -c 1048576 /dev/zero | tr '\000' '\245'
+} > /tmp/pat
+check "write the pattern" dd if=/tmp/pat of=$DEV bs=64k seek=$((PAT_AT / 16)) oflag=direct conv=notrunc
+WANT=$(md5_file /tmp/pat 0 $PAT_PAGES)
+DISKSIZE=$(cat $SYS/disksize)
+expect_eq "the pattern reads back" "$(md5_dev $DEV $PAT_AT $PAT_PAGES)" "$WANT"
+expect_eq "initstate is 1" "$(cat $SYS/initstate)" 1
+
+# refuse TAG [GUARD]: TRIES attempts each of reset and hot_remove, every one
+# must fail with EBUSY; with GUARD (a shell command), only while it holds.
+refuse() {
+    i=0; bad_reset=; bad_remove=
+    while [ $i -lt $TRIES ]; do
+        [ -n "$2" ] && ! eval "$2" && break
+        if out=$(sh -c "echo 1 > $SYS/reset" 2>&1); then
+            bad_reset="succeeded"
+        elif ! echo "$out" | grep -qi "Device or resource busy"; then
+            bad_reset="said '$out'"
+        fi
+        if out=$(sh -c "echo 0 > $CTL/hot_remove" 2>&1); then
+            bad_remove="succeeded"
+        elif ! echo "$out" | grep -qi "Device or resource busy"; then
+            bad_remove="said '$out'"
+        fi
+        i=$((i + 1))
+    done
+    if [ $i = 0 ]; then fail "$1: no attempt made"; return; fi
+    if [ -z "$bad_reset" ]; then pass "$1: reset refused with EBUSY ($i tries)"; else fail "$1: reset $bad_reset"; fi
+    if [ -z "$bad_remove" ]; then pass "$1: hot_remove refused with EBUSY ($i tries)"; else fail "$1: hot_remove $bad_remove"; fi
+}
+
+# unchanged TAG: the device is still there, configured, and holds the
+# pattern.
+unchanged() {
+    if [ -b $DEV ] && [ -d $SYS ]; then pass "$1: $DEV still exists"; else fail "$1: $DEV is gone"; fi
+    expect_eq "$1: disksize unchanged" "$(cat $SYS/disksize 2>/dev/null)" "$DISKSIZE"
+    expect_eq "$1: initstate still 1" "$(cat $SYS/initstate 2>/dev/null)" 1
+    drop_caches
+    expect_eq "$1: the pattern reads back" "$(md5_dev $DEV $PAT_AT $PAT_PAGES)" "$WANT"
+}
+
+note "--- holder: a shell file descriptor"
+# (A failed redirection on exec would end the shell: the verdict line would
+# be missing, which fails the run.)
+exec 3<>$DEV
+if [ "$(readlink /proc/$$/fd/3)" = $DEV ]; then pass "fd: fd 3 holds $DEV"; else fail "fd: fd 3 is not $DEV"; fi
+refuse "fd"
+exec 3>&-
+unchanged "fd"
+
+note "--- holder: a mounted ext4 (32 MiB at the start of the device)"
+check "ext4: mkfs.ext4 over 32 MiB" mkfs.ext4 -q -F $DEV 32M
+mkdir -p /mnt/busy
+if mount -t ext4 $DEV /mnt/busy; then
+    pass "ext4: mount"
+    cp /tmp/pat /mnt/busy/pat && sync
+    refuse "ext4"
+    drop_caches
+    expect_eq "ext4: the file in the fs reads back" "$(md5_file /mnt/busy/pat 0 $PAT_PAGES)" "$WANT"
+    check "ext4: umount" umount /mnt/busy
+    check "ext4: e2fsck is clean" e2fsck -fn $DEV
+    if mount -t ext4 $DEV /mnt/busy; then
+        expect_eq "ext4: the file reads back after remount" "$(md5_file /mnt/busy/pat 0 $PAT_PAGES)" "$WANT"
+        umount /mnt/busy
+    else
+        fail "ext4: remount"
+    fi
+else
+    fail "ext4: mount"
+fi
+unchanged "ext4"
+
+note "--- holder: swapon (16 MiB swap area at the start of the device)"
+check "swap: mkswap over 16 MiB" mkswap $DEV 16384
+if swapon $DEV; then
+    pass "swap: swapon"
+    refuse "swap"
+    check "swap: swapoff" swapoff $DEV
+else
+    fail "swap: swapon"
+fi
+unchanged "swap"
+
+note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB, for $FIO_S s)"
+cat > /tmp/busy.fio <<EOF
+[global]
+filename=$DEV
+ioengine=psync
+direct=1
+bs=4k
+rw=randwrite
+size=$((FIO_MB / 4))m
+verify=crc32c
+verify_fatal=1
+verify_backlog=64
+time_based=1
+runtime=$FIO_S
+refill_buffers=1
+buffer_compress_percentage=50
+numjobs=4
+allow_file_create=0
+offset=32m
+offset_increment=$((FIO_MB / 4))m
+[busy]
+EOF
+# openers: how many processes other than fio's parent have $DEV open.
+openers() {
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" = "$fpid" ] && continue
+        ls -l $p/fd 2>/dev/null | grep -q " -> $DEV\$" && echo $p
+    done | wc -l
+}
+fio /tmp/busy.fio > /tmp/busy.out 2>&1 &
+fpid=$!
+# Wait until the four jobs have the device open: fio's parent opens it
+# for a moment first (once per job), and a job closes it when it ends, so
+# the attempts run only while all four jobs hold it.
+n=0
+while [ $n -lt 300 ]; do
+    [ "$(openers)" -ge 4 ] && break
+    usleep 100000
+    n=$((n + 1))
+done
+if [ $n -lt 300 ]; then
+    # Every attempt is made while the four jobs hold the device.
+    # The jobs all stop together when their time is up: stop the attempts
+    # half way, so that none races the jobs closing the device.
+    deadline=$(($(date +%s) + FIO_S / 2))
+    refuse "fio" '[ $(date +%s) -lt $deadline ] && [ "$(openers)" -ge 4 ]'
+    kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
+else
+    fail "fio: never opened $DEV"
+fi
+wait $fpid
+rc=$?
+if [ $rc = 0 ] && [ "$(grep -c 'err= 0:' /tmp/busy.out)" = 4 ]; then
+    pass "fio: exit 0, all 4 jobs verified their data"
+else
+    fail "fio: exit $rc"
+    grep -iE 'err=|verify|fio:' /tmp/busy.out | head -n 8 | sed 's/^/# /'
+fi
+unchanged "fio"
+expect_eq "no failed reads or writes" "$(io_stat_col 1) $(io_stat_col 2)" "0 0"
+
+note "--- nothing holds the device"
+check_sh "reset succeeds once closed" "echo 1 > $SYS/reset"
+expect_eq "initstate 0 after reset" "$(cat $SYS/initstate)" 0
+check_sh "hot_remove succeeds once closed" "echo 0 > $CTL/hot_remove"
+if [ -e $SYS ]; then fail "$SYS still exists after hot_remove"; else pass "$SYS is gone after hot_remove"; fi
+check "rmmod $DRV" unload
+summary
