@@ -158,6 +158,10 @@ bad_writes() {
 check "modprobe $DRV" load
 check_sh "mem_limit 48M (a bad write must not clear it)" "echo 48M > $SYS/mem_limit"
 def_alg=$(current $SYS/comp_algorithm)
+# The snapshot must see what a write could change: a good mem_limit write.
+snap > /tmp/snap.before; echo 40M > $SYS/mem_limit; snap > /tmp/snap.after
+if cmp -s /tmp/snap.before /tmp/snap.after; then fail "snapshot misses a mem_limit change"; else pass "snapshot sees a mem_limit change"; fi
+echo 48M > $SYS/mem_limit
 
 note "--- uninitialised device"
 state=uninit
