@@ -153,6 +153,7 @@ bad_writes() {
     for a in initstate io_stat mm_stat debug_stat; do
         try "$state write to read-only $a" "$E_ACCES" $SYS/$a zero
     done
+    try "$state write to hot_add (0400)" "$E_ACCES" $CTL/hot_add zero
 }
 
 check "modprobe $DRV" load
