@@ -5,7 +5,10 @@
 # device beside a busy one and removes it, reset or still holding data.
 # Afterwards MemFree (caches dropped) must be back within 1% of where it
 # was, and kmemleak, where the kernel has it, must report nothing.
-# $SMOKE=1 runs 10 cycles of each instead of 100.
+# $SMOKE=1 runs 10 cycles of each instead of 100. The harness fails a run
+# whose log holds the text kmemleak uses for a suspect, so no test line
+# here may contain it. In the debug kernel 100 cycles take about 14 min:
+# run them with RZ_VM_TIMEOUT=1800.
 . /tests/lib.sh
 
 CYCLES=100
@@ -143,6 +146,6 @@ if [ -e $KML ]; then
     echo scan > $KML; sleep 2; echo scan > $KML
     n=$(grep -c "unreferenced object" $KML)
     [ "$n" = 0 ] || head -n 60 $KML | sed 's/^/# /'
-    expect_eq "kmemleak: no unreferenced object" "$n" 0
+    expect_eq "kmemleak: no leak suspects (objects reported)" "$n" 0
 fi
 summary
