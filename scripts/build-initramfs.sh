@@ -43,6 +43,11 @@ copy_tool /sbin/e2fsck
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
 copy_tool /sbin/blkdiscard blkdiscard-ul
 copy_tool /usr/bin/fio
+# The kernel's own zram selftests (bash scripts) for test_upstream.
+copy_tool /bin/bash
+ln -sf /usr/sbin/bash "$root/bin/bash"
+mkdir -p "$root/selftests/zram"
+cp "$("$RZ_TOP/scripts/fetch-kernel.sh")"/tools/testing/selftests/zram/*.sh "$root/selftests/zram/"
 
 cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
 cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"
