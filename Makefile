@@ -9,6 +9,7 @@
 #   make vm-test    VM tests only (T=test_abi for one script)
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
+#   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
 #   make clean      remove build products in the checkout (not the cache)
 
 SCRIPTS := scripts
@@ -16,7 +17,7 @@ T ?= all
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test host-test vm-test fuzz lab clean
+.PHONY: all module kernel toolchain run test host-test vm-test fuzz lab bench clean
 
 all: module
 
@@ -46,6 +47,9 @@ fuzz:
 
 lab:
 	cargo run --release -q -p zpool-lab -- $(LAB_DIR)
+
+bench: toolchain
+	@$(SCRIPTS)/bench.sh
 
 clean:
 	rm -rf out target .module-build.log
