@@ -154,6 +154,63 @@ fn load(pool: &Pool<'_>, objs: &[Obj], handles: &[Handle], out: &mut [[u8; PAGE_
     }
 }
 
+/// fio's mixed job natively: `threads` threads, each owning its share of
+/// the pages (as fio's jobs own nothing but the driver's slot locks keep
+/// pages apart), doing random 70% loads and 30% overwrites (compress a new
+/// page, alloc + write it, free the old object). Returns ns per operation
+/// of wall time.
+fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) -> f64 {
+    let pages = HostPages;
+    let pool = Pool::new(b, &pages).expect("pool");
+    let handles = store(&pool, objs);
+    let per = objs.len() / threads;
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+    let t = Instant::now();
+    let mut handles = handles;
+    std::thread::scope(|s| {
+        for (k, hs) in handles.chunks_mut(per.max(1)).take(threads).enumerate() {
+            let pool = &pool;
+            let base = k * per;
+            s.spawn(move || {
+                let mut rng = 0x1234 + k as u64;
+                let mut buf = vec![0u8; 2 * PAGE_SIZE];
+                let mut bounce = [0u8; PAGE_SIZE];
+                let mut dst = [0u8; PAGE_SIZE];
+                let mut huge: Vec<bool> = (0..hs.len()).map(|i| objs[base + i].huge).collect();
+                for _ in 0..ops / threads {
+                    let r = splitmix(&mut rng);
+                    let i = (r >> 8) as usize % hs.len();
+                    if r % 10 < 7 {
+                        let h = huge[i];
+                        pool.read(hs[i], &mut bounce, |src| {
+                            if h {
+                                dst.copy_from_slice(&src[..PAGE_SIZE]);
+                            } else {
+                                lz4_flex::block::decompress_into(src, &mut dst).expect("decompress");
+                            }
+                        })
+                        .expect("read");
+                    } else {
+                        let p = &set.pages[(r >> 32) as usize % set.pages.len()];
+                        let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+                        let (data, is_huge) = if len >= huge_threshold { (&p[..], true) } else { (&buf[..len], false) };
+                        let h = pool.alloc(data.len()).expect("alloc");
+                        pool.write(h, data).expect("write");
+                        pool.free(hs[i]);
+                        hs[i] = h;
+                        huge[i] = is_huge;
+                    }
+                }
+            });
+        }
+    });
+    let ns = t.elapsed().as_secs_f64() * 1e9 / ops as f64;
+    for h in handles {
+        pool.free(h);
+    }
+    ns
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = PathBuf::from("/usr/lib/x86_64-linux-gnu");
@@ -175,8 +232,9 @@ fn main() {
     let max_pages = max_mib * 256;
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
-    println!("{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9}",
-        "data", "backend", "pages", "compress", "store", "load", "free", "store x2", "load x2", "pool/orig");
+    println!("mix xN = 70% load / 30% overwrite (compress+alloc+write+free) by N threads on one pool, ns per op of wall time");
+    println!("{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7}",
+        "data", "backend", "pages", "compress", "store", "load", "free", "store x2", "load x2", "pool/orig", "mix x1", "mix x2", "mix x4");
     for set in [c50(max_pages), files(&dir, max_pages)] {
         let n = set.pages.len();
         if n == 0 {
@@ -243,8 +301,12 @@ fn main() {
                 }
             }
             let ns = |s: f64| s * 1e9 / n as f64;
-            println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3}",
-                set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density);
+            let mix: Vec<f64> = [1, 2, 4]
+                .iter()
+                .map(|&t| (0..reps).map(|_| churn(b, &set, &objs, t, n)).fold(f64::MAX, f64::min))
+                .collect();
+            println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3} {:>7.0} {:>7.0} {:>7.0}",
+                set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density, mix[0], mix[1], mix[2]);
         }
     }
 }
