@@ -49,6 +49,12 @@ rounds=$(grep -a '^BENCH ' "$log" | awk '{print $5}' | sort -u | wc -l)
 # One markdown table from the raw BENCH/BENCHMM/BENCHSWAP lines: medians of
 # the rounds, and rzram / zram next to each rzram cell (for the swap time,
 # zram's time / rzram's, so that above 1 means rzram is faster everywhere).
+# One markdown table from the raw BENCH/BENCHMM/BENCHSWAP lines. The zram
+# column is the median of every zram run (zram/<allocator> lines: zram
+# measured next to that allocator); an rzram cell is the median of its
+# rounds, and its ×zram the median over rounds of rzram / the zram run next
+# to it (for swap: zram's time / rzram's, same round), so above 1 means
+# rzram is faster everywhere.
 tables=$(grep -a -E '^BENCH(MM|SWAP)? ' "$log" | tr -d '\r' | awk '
 function median(s,   a, n, i, j, t) {
     n = split(s, a, " ")
@@ -56,19 +62,37 @@ function median(s,   a, n, i, j, t) {
     if (n == 0) return ""
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+function fmt2(v) { return v == "-" ? v : sprintf("%.2f", v) }
+function num(v) { return sprintf(v >= 100 ? "%.0f" : "%.1f", v) }
 function add(key, v) { vals[key] = vals[key] " " v }
+# dev "zram/X" feeds the zram column and pairs with rzram-X.
+function put(dev, key, round, v,   a) {
+    if (dev ~ /^zram\//) { add("zram" SUBSEP key, v); one["zram-" substr(dev, 6) SUBSEP key SUBSEP round] = v }
+    else { add(dev SUBSEP key, v); one[dev SUBSEP key SUBSEP round] = v }
+    if (round > maxr) maxr = round
+}
+# ratio(X, key, inv): median over rounds of rzram-X / its zram (inverted for times).
+function ratio(x, key, inv,   r, z, v, s) {
+    s = ""
+    for (r = 1; r <= maxr; r++) {
+        z = one["zram-" x SUBSEP key SUBSEP r]; if (z == "") z = one["zram" SUBSEP key SUBSEP r]
+        v = one["rzram-" x SUBSEP key SUBSEP r]
+        if (z > 0 && v > 0) s = s " " (inv ? z / v : v / z)
+    }
+    return s == "" ? "-" : median(s)
+}
 $1 == "BENCH" {
-    dev = $2; kind = $3; job = $4
+    job = $4
     if (job ~ /^seq/) v = (job == "seqread" ? $6 : $8) / 1024        # MiB/s
     else if (job == "randread") v = $7
     else if (job == "randwrite") v = $9
     else v = $7 + $9                                                  # mixed: read + write IOPS
-    add(dev SUBSEP kind SUBSEP job, v)
+    put($2, $3 SUBSEP job, $5, v)
 }
-$1 == "BENCHMM" { add($2 SUBSEP $3 SUBSEP "orig", $5); add($2 SUBSEP $3 SUBSEP "compr", $6); add($2 SUBSEP $3 SUBSEP "mem", $7) }
-$1 == "BENCHSWAP" { add($2 SUBSEP "swap", $4) }
+$1 == "BENCHMM" { put($2, $3 SUBSEP "orig", $4, $5); put($2, $3 SUBSEP "compr", $4, $6); put($2, $3 SUBSEP "mem", $4, $7) }
+$1 == "BENCHSWAP" { put($2, "swap", $3, $4) }
 END {
-    ndev = split("zram rzram-zsmalloc rzram-zbud rzram-z3fold", devs, " ")
+    nx = split("zsmalloc zbud z3fold", xs, " ")
     nkind = split("c50 real", kinds, " ")
     kname["c50"] = "fio 50% compressible"; kname["real"] = "real files"; kname["empty"] = "never written (bio path only)"
     njob = split("randwrite randread seqwrite seqread mixed", jobs, " ")
@@ -79,38 +103,33 @@ END {
     jname["seqwrite"] = "128 KiB seq write, MiB/s"; jname["seqread"] = "128 KiB seq read, MiB/s"
     jname["mixed"] = "4 KiB 70/30 randrw x4 jobs, IOPS"
     hdr = "| job | data | zram"; sep = "|---|---|---:"
-    for (d = 2; d <= ndev; d++) { hdr = hdr " | " devs[d] " | ×zram"; sep = sep "|---:|---:" }
+    for (x = 1; x <= nx; x++) { hdr = hdr " | rzram " xs[x] " | ×zram"; sep = sep "|---:|---:" }
     print hdr " |"; print sep "|"
     for (r = 1; r <= nrow; r++) {
-        base = median(vals["zram" SUBSEP rk[r] SUBSEP rj[r]])
-        line = "| " jname[rj[r]] " | " kname[rk[r]] " | " sprintf(base >= 100 ? "%.0f" : "%.1f", base)
-        for (d = 2; d <= ndev; d++) {
-            v = median(vals[devs[d] SUBSEP rk[r] SUBSEP rj[r]])
-            line = line " | " sprintf(v >= 100 ? "%.0f" : "%.1f", v) " | " (base > 0 ? sprintf("%.2f", v / base) : "-")
-        }
+        key = rk[r] SUBSEP rj[r]
+        line = "| " jname[rj[r]] " | " kname[rk[r]] " | " num(median(vals["zram" SUBSEP key]))
+        for (x = 1; x <= nx; x++) line = line " | " num(median(vals["rzram-" xs[x] SUBSEP key])) " | " fmt2(ratio(xs[x], key, 0))
         print line " |"
     }
-    base = median(vals["zram" SUBSEP "swap"])
-    line = "| swap: memhog run time, s (×zram = zram time / rzram time) | memhog pattern | " base
-    for (d = 2; d <= ndev; d++) {
-        v = median(vals[devs[d] SUBSEP "swap"])
-        line = line " | " v " | " (v > 0 ? sprintf("%.2f", base / v) : "-")
-    }
+    line = "| swap: memhog run time, s (×zram = zram time / rzram time) | memhog pattern | " median(vals["zram" SUBSEP "swap"])
+    for (x = 1; x <= nx; x++) line = line " | " median(vals["rzram-" xs[x] SUBSEP "swap"]) " | " fmt2(ratio(xs[x], "swap", 1))
     print line " |"
     print ""
-    print "Memory after filling the 256 MiB device (median of the rounds; ×zram for mem_used_total):"
+    print "Memory after filling the 256 MiB device (medians; ×zram for mem_used_total):"
     print ""
     hdr = "| data | zram ratio | zram mem_used_total MiB"; sep = "|---|---:|---:"
-    for (d = 2; d <= ndev; d++) { hdr = hdr " | " devs[d] " ratio | mem_used_total MiB | ×zram"; sep = sep "|---:|---:|---:" }
+    for (x = 1; x <= nx; x++) { hdr = hdr " | rzram " xs[x] " ratio | mem_used_total MiB | ×zram"; sep = sep "|---:|---:|---:" }
     print hdr " |"; print sep "|"
     for (k = 1; k <= nkind; k++) {
-        line = "| " kname[kinds[k]]
-        for (d = 1; d <= ndev; d++) {
-            o = median(vals[devs[d] SUBSEP kinds[k] SUBSEP "orig"]); c = median(vals[devs[d] SUBSEP kinds[k] SUBSEP "compr"])
-            m = median(vals[devs[d] SUBSEP kinds[k] SUBSEP "mem"])
-            if (d == 1) zm = m
-            line = line " | " (c > 0 ? sprintf("%.2f", o / c) : "-") " | " sprintf("%.1f", m / 1048576)
-            if (d > 1) line = line " | " (zm > 0 ? sprintf("%.3f", m / zm) : "-")
+        kk = kinds[k]
+        o = median(vals["zram" SUBSEP kk SUBSEP "orig"]); c = median(vals["zram" SUBSEP kk SUBSEP "compr"])
+        line = "| " kname[kk] " | " (c > 0 ? sprintf("%.2f", o / c) : "-") " | " sprintf("%.1f", median(vals["zram" SUBSEP kk SUBSEP "mem"]) / 1048576)
+        for (x = 1; x <= nx; x++) {
+            d = "rzram-" xs[x]
+            o = median(vals[d SUBSEP kk SUBSEP "orig"]); c = median(vals[d SUBSEP kk SUBSEP "compr"])
+            line = line " | " (c > 0 ? sprintf("%.2f", o / c) : "-") " | " sprintf("%.1f", median(vals[d SUBSEP kk SUBSEP "mem"]) / 1048576)
+            m = ratio(xs[x], kk SUBSEP "mem", 0)
+            line = line " | " (m == "-" ? "-" : sprintf("%.3f", m))
         }
         print line " |"
     }

@@ -4,13 +4,14 @@
 #   BENCH <dev> <kind> <job> <round> <read KiB/s> <read IOPS> <write KiB/s> <write IOPS>
 #   BENCHMM <dev> <kind> <round> <orig_data_size> <compr_data_size> <mem_used_total>
 #   BENCHSWAP <dev> <round> <seconds>
-# <dev> is zram, or rzram-<allocator>. Every device gets lz4 and 256 MiB.
+# <dev> is rzram-<allocator>, zram/<allocator> (the zram device measured
+# alongside it) or, for swap, zram. Every device gets lz4 and 256 MiB.
 # SMOKE=1 (rzsmoke=1): one round, 1 s jobs, a small memhog; for checking
 # the harness, not for figures.
 . /tests/lib.sh
 
 DEVS="zram rzram-zsmalloc rzram-zbud rzram-z3fold"
-if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=3; RUNTIME=3; fi
+if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=3; RUNTIME=2; fi
 SIZE_MIB=256
 # fio in its own quiet mode: one ';'-separated line per job group.
 FIO="fio --minimal --terse-version=3 --direct=1 --ioengine=psync --group_reporting"
@@ -75,25 +76,46 @@ job() {
 }
 
 JOBS="seqread randread randwrite seqwrite mixed"
+# run_job KIND JOB DEVNAME NODE ROUND: one job, one BENCH line.
+run_job() {
+    r=$(job $1 $4 $2)
+    case $r in ERR*) fail "fio $2 on $3 ($1)" ;; *) echo "BENCH $3 $1 $2 $5 $r" ;; esac
+}
+# Each rzram allocator is measured next to a zram device set up at the
+# same time: the two run every job back to back (the order flipping from
+# job to job), so that each rzram figure has a zram figure taken seconds
+# apart; the host's load changes over minutes. zram's lines are named
+# zram/<allocator> after the rzram device they pair with.
 round=1
 while [ $round -le $ROUNDS ]; do
-    for d in $DEVS; do
-        for kind in c50 real; do
-            set -- $(dev_up $d)
-            node=$1; sys=$2
+    for kind in c50 real; do
+        for a in zsmalloc zbud z3fold; do
+            set -- $(dev_up zram) $(dev_up rzram-$a)
+            zn=$1; zs=$2; rn=$3; rs=$4
             if [ $kind = c50 ]; then
-                # Reads of never-written pages: the per-bio path alone
-                # (no pool, no decompression) on each driver.
-                r=$(job c50 $node randread)
-                case $r in ERR*) fail "fio randread on empty $d" ;; *) echo "BENCH $d empty randread $round $r" ;; esac
+                # Reads of never-written pages: the per-bio path alone (no
+                # pool, no decompression) on each driver.
+                run_job empty randread zram/$a $zn $round
+                run_job empty randread rzram-$a $rn $round
             fi
-            fill $kind $node
-            echo "BENCHMM $d $kind $round $(awk '{print $1, $2, $3}' $sys/mm_stat)"
+            fill $kind $zn
+            echo "BENCHMM zram/$a $kind $round $(awk '{print $1, $2, $3}' $zs/mm_stat)"
+            fill $kind $rn
+            echo "BENCHMM rzram-$a $kind $round $(awk '{print $1, $2, $3}' $rs/mm_stat)"
+            flip=0
             for j in $JOBS; do
-                r=$(job $kind $node $j)
-                case $r in ERR*) fail "fio $j on $d ($kind)" ;; *) echo "BENCH $d $kind $j $round $r" ;; esac
+                if [ $flip = 0 ]; then
+                    run_job $kind $j zram/$a $zn $round
+                    run_job $kind $j rzram-$a $rn $round
+                    flip=1
+                else
+                    run_job $kind $j rzram-$a $rn $round
+                    run_job $kind $j zram/$a $zn $round
+                    flip=0
+                fi
             done
-            dev_down $node $sys
+            dev_down $zn $zs
+            dev_down $rn $rs
         done
     done
     round=$((round + 1))
