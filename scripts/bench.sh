@@ -5,12 +5,68 @@
 # docs/benchmarks.md between its "bench:begin" and "bench:end" markers (the
 # rest of that file is prose kept as it is).
 #
+# `scripts/bench.sh --profile` instead boots the guest with tests/vm/
+# bench_profile.sh and samples the vCPUs' program counters through QEMU's
+# gdb stub (TCG has no perf map): a flat profile per phase, kernel and
+# module functions named from the guest's /proc/kallsyms.
+#
 # Env: RZ_SMOKE=1 runs the harness quickly (1 round, 1 s jobs: not figures;
 # docs/benchmarks.md is then left alone); RZ_BENCH_LOG=FILE parses an
 # existing guest log instead of booting.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$RZ_TOP"
+
+if [ "${1:-}" = --profile ]; then
+    command -v gdb >/dev/null || rz_die "--profile needs gdb"
+    kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
+    export RZ_KERNEL_SAID=$kout
+    initrd=$("$RZ_TOP/scripts/build-initramfs.sh") || exit 1
+    plog=$RZ_TOP/out/vm-bench_profile.log
+    samples=$RZ_TOP/out/bench-profile.samples
+    port=$((20000 + $$ % 20000))
+    : > "$samples"
+    rz_log "profile: booting with the gdb stub on port $port (log ${plog#"$RZ_TOP"/})"
+    timeout 1200 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic -no-reboot \
+        -gdb tcp:127.0.0.1:$port -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 oops=panic rztest=bench_profile rzdrv=rzram rzsmoke=0" \
+        2>&1 | tee "$plog" | grep -a --line-buffered -E '^(PASS|FAIL|PROFILE|# )' &
+    qpid=$!
+    # One sample: stop the guest, read each vCPU's pc, let it run on.
+    while kill -0 $qpid 2>/dev/null; do
+        phase=$(grep -a -E '^PROFILE-(START|END)' "$plog" 2>/dev/null | tail -n1)
+        case $phase in
+            PROFILE-START*)
+                gdb -q -nx -batch -ex 'set pagination off' -ex "target remote 127.0.0.1:$port" \
+                    -ex 'thread apply all p/x $pc' -ex detach 2>/dev/null |
+                    sed -nE "s/^\\$[0-9]+ = (0x[0-9a-f]+)/${phase#PROFILE-START } \1/p" >> "$samples"
+                sleep 0.2 ;;
+            *) sleep 1 ;;
+        esac
+    done
+    wait
+    # Name each sample: user space, or the kernel symbol at or below it.
+    # Kernel text and modules live in 0xffffffff........, so the low 32
+    # bits (exact in awk's doubles) are compared.
+    { grep -a '^KSYM ffffffff' "$plog" | tr -d '\r' | sort -k2,2; sed 's/^/S /' "$samples"; } | awk '
+        function low(s,   i, v) { v = 0; s = tolower(s); sub(/^0x/, "", s); s = substr(s, length(s) - 7)
+            for (i = 1; i <= 8; i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+            return v }
+        $1 == "KSYM" { n++; addr[n] = low($2); name[n] = $3 ($4 != "" ? " " $4 : ""); next }
+        $1 == "S" {
+            total[$2]++
+            if ($3 !~ /^0xffffffff/) { hits[$2 SUBSEP "(user space: fio)"]++; next }
+            pc = low($3); lo = 1; hi = n
+            while (lo < hi) { mid = int((lo + hi + 1) / 2); if (addr[mid] <= pc) lo = mid; else hi = mid - 1 }
+            hits[$2 SUBSEP name[lo]]++
+        }
+        END { for (k in hits) { split(k, p, SUBSEP); printf "%s %5.1f%% %s\n", p[1], 100 * hits[k] / total[p[1]], p[2] }
+              for (ph in total) printf "%s 100.0%% total: %d samples\n", ph, total[ph] }' |
+        sort -k1,1 -k2,2nr > "$RZ_TOP/out/bench-profile.txt"
+    grep -a '^PROFILE-END' "$plog"
+    awk '{ if (++seen[$1] <= 25) print }' "$RZ_TOP/out/bench-profile.txt"
+    exit 0
+fi
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(load_now)
@@ -54,7 +110,7 @@ rounds=$(grep -a '^BENCH ' "$log" | awk '{print $5}' | sort -u | wc -l)
 # measured next to that allocator); an rzram cell is the median of its
 # rounds, and its ×zram the median over rounds of rzram / the zram run next
 # to it (for swap: zram's time / rzram's, same round), so above 1 means
-# rzram is faster everywhere.
+# rzram is faster everywhere; in brackets the lowest and highest round.
 tables=$(grep -a -E '^BENCH(MM|SWAP)? ' "$log" | tr -d '\r' | awk '
 function median(s,   a, n, i, j, t) {
     n = split(s, a, " ")
@@ -62,7 +118,7 @@ function median(s,   a, n, i, j, t) {
     if (n == 0) return ""
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-function fmt2(v) { return v == "-" ? v : sprintf("%.2f", v) }
+function fmt2(v) { return v == "-" ? v : sprintf("%.2f (%.2f–%.2f)", v, rmin, rmax) }
 function num(v) { return sprintf(v >= 100 ? "%.0f" : "%.1f", v) }
 function add(key, v) { vals[key] = vals[key] " " v }
 # dev "zram/X" feeds the zram column and pairs with rzram-X.
@@ -72,12 +128,18 @@ function put(dev, key, round, v,   a) {
     if (round > maxr) maxr = round
 }
 # ratio(X, key, inv): median over rounds of rzram-X / its zram (inverted for times).
-function ratio(x, key, inv,   r, z, v, s) {
+# The spread of the per-round ratios is left in rmin and rmax.
+function ratio(x, key, inv,   r, z, v, s, q) {
     s = ""
     for (r = 1; r <= maxr; r++) {
         z = one["zram-" x SUBSEP key SUBSEP r]; if (z == "") z = one["zram" SUBSEP key SUBSEP r]
         v = one["rzram-" x SUBSEP key SUBSEP r]
-        if (z > 0 && v > 0) s = s " " (inv ? z / v : v / z)
+        if (z > 0 && v > 0) {
+            q = inv ? z / v : v / z
+            if (s == "" || q < rmin) rmin = q
+            if (s == "" || q > rmax) rmax = q
+            s = s " " q
+        }
     }
     return s == "" ? "-" : median(s)
 }
