@@ -39,7 +39,9 @@ if [ "${1:-}" = --profile ]; then
             PROFILE-START*)
                 gdb -q -nx -batch -ex 'set pagination off' -ex "target remote 127.0.0.1:$port" \
                     -ex 'thread apply all p/x $pc' -ex detach 2>/dev/null |
-                    sed -nE "s/^\\$[0-9]+ = (0x[0-9a-f]+)/${phase#PROFILE-START } \1/p" >> "$samples"
+                    awk -v ph="${phase#PROFILE-START }" '
+                        /^Thread / { idle = /halted/ }
+                        /^[$][0-9]+ = 0x/ { print ph, (idle ? "idle" : $3) }' >> "$samples"
                 sleep 0.2 ;;
             *) sleep 1 ;;
         esac
@@ -55,6 +57,7 @@ if [ "${1:-}" = --profile ]; then
         $1 == "KSYM" { n++; addr[n] = low($2); name[n] = $3 ($4 != "" ? " " $4 : ""); next }
         $1 == "S" {
             total[$2]++
+            if ($3 == "idle") { hits[$2 SUBSEP "(vCPU halted: idle)"]++; next }
             if ($3 !~ /^0xffffffff/) { hits[$2 SUBSEP "(user space: fio)"]++; next }
             pc = low($3); lo = 1; hi = n
             while (lo < hi) { mid = int((lo + hi + 1) / 2); if (addr[mid] <= pc) lo = mid; else hi = mid - 1 }
@@ -91,11 +94,21 @@ problems=$( (grep -ahE '^FAIL' "$log" "$vmtxt"
     grep -aE 'page allocation stall|BUG:|WARNING:|Oops' "$log") | sort -u | head -n 5)
 vm_secs=$((SECONDS - t0))
 load_vm=$(load_now)
+# What the tables cannot show is kept next to the log, so that tables
+# re-made from it (RZ_BENCH_LOG) still say when and under what load the
+# VM ran.
+meta=${log%.log}.meta
+if [ -z "${RZ_BENCH_LOG:-}" ]; then
+    printf 'started=%q\nvm_secs=%q\nload_start=%q\nload_vm=%q\n' "$started" "$vm_secs" "$load_start" "$load_vm" > "$meta"
+elif [ -f "$meta" ]; then
+    . "$meta"
+fi
 
 rz_log "host path benchmark (tools/pathbench)"
 pathbench=$(cargo run -q --release -p pathbench 2>&1) || rz_die "pathbench failed: $pathbench"
 
 guest_kernel=$(sed -nE 's/^# guest: ([^,]+), MemTotal: *([0-9]+) kB.*/\1, guest MemTotal \2 kB/p' "$log" | head -n1)
+guest_cpus=$(grep -aoE 'smp: Brought up [0-9]+ nodes?, [0-9]+ CPUs?' "$log" | head -n1 | sed -E 's/.*, //')
 cpu=$(lscpu | sed -nE 's/^Model name: *//p' | head -n1)
 cores=$(nproc)
 corpus=$(grep -a '^# corpus' "$log" | sed 's/^# //' | head -n1)
@@ -202,7 +215,7 @@ report=$(cat <<EOF
 Measured $started by \`make bench\` (VM part ${vm_secs} s, $rounds round(s)).
 
 - Host: $cpu, $cores cores; load average (1/5/15 min) $load_start at the start, $load_vm after the VM run, $load_end at the end.
-- Guest: $guest_kernel, QEMU TCG, 2 vCPUs, 1024 MiB.
+- Guest: $guest_kernel, QEMU TCG with -smp 2, of which the guest kernel brought up ${guest_cpus:-an unknown number of CPUs}; 1024 MiB.
 - Real-file data: $corpus.
 - Swap: $swapnote.
 - Problems the run reported: ${problems:-none}.
