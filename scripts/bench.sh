@@ -111,8 +111,8 @@ guest_kernel=$(sed -nE 's/^# guest: ([^,]+), MemTotal: *([0-9]+) kB.*/\1, guest 
 guest_cpus=$(grep -aoE 'smp: Brought up [0-9]+ nodes?, [0-9]+ CPUs?' "$log" | head -n1 | sed -E 's/.*, //')
 cpu=$(lscpu | sed -nE 's/^Model name: *//p' | head -n1)
 cores=$(nproc)
-corpus=$(grep -a '^# corpus' "$log" | sed 's/^# //' | head -n1)
-swapnote=$(grep -a '^# swap:' "$log" | sed 's/^# swap: //' | head -n1)
+corpus=$(grep -a '^# corpus' "$log" | tr -d '\r' | sed 's/^# //' | head -n1)
+swapnote=$(grep -a '^# swap:' "$log" | tr -d '\r' | sed 's/^# swap: //' | head -n1)
 rounds=$(grep -a '^BENCH ' "$log" | awk '{print $5}' | sort -u | wc -l)
 
 # One markdown table from the raw BENCH/BENCHMM/BENCHSWAP lines: medians of

@@ -129,7 +129,9 @@ pass "fio jobs"
 rm -f /tmp/corpus /tmp/pattern
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 hog=$((avail + 128))
-note "swap: MemAvailable ${avail} MiB, memhog ${hog} MiB, 1 pass (verify + rewrite), after one untimed warm-up run on zram"
+warm=", after one untimed warm-up run on zram"
+[ "$SMOKE" = 1 ] && warm=", no warm-up (smoke run)"
+note "swap: MemAvailable ${avail} MiB, memhog ${hog} MiB, 1 pass (verify + rewrite)$warm"
 uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
 round=0
 [ "$SMOKE" = 1 ] && round=1
