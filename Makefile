@@ -13,6 +13,7 @@
 #   make stress     every VM script, long variants, on the debug kernel
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
+#   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
 #   make clean      remove build products in the checkout (not the cache)
 
 SCRIPTS := scripts
@@ -23,7 +24,7 @@ SMOKE_T ?= test_stress test_busy test_limitload test_input test_cycles test_upst
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test host-test vm-test smoke stress fuzz lab clean
+.PHONY: all module kernel toolchain run test host-test vm-test smoke stress fuzz lab bench clean
 
 all: module
 
@@ -61,6 +62,9 @@ fuzz:
 
 lab:
 	cargo run --release -q -p zpool-lab -- $(LAB_DIR)
+
+bench: toolchain
+	@$(SCRIPTS)/bench.sh
 
 clean:
 	rm -rf out target .module-build.log

@@ -1,0 +1,159 @@
+# Benchmark (not a test): C zram against rzram with each allocator, in one
+# boot, alternating devices so that a noisy host spreads over all of them.
+# Prints raw result lines for scripts/bench.sh:
+#   BENCH <dev> <kind> <job> <round> <read KiB/s> <read IOPS> <write KiB/s> <write IOPS>
+#   BENCHMM <dev> <kind> <round> <orig_data_size> <compr_data_size> <mem_used_total>
+#   BENCHSWAP <dev> <round> <seconds>
+# <dev> is rzram-<allocator>, zram/<allocator> (the zram device measured
+# alongside it) or, for swap, zram. Every device gets lz4 and 256 MiB.
+# SMOKE=1 (rzsmoke=1): one round, 1 s jobs, a small memhog; for checking
+# the harness, not for figures.
+. /tests/lib.sh
+
+DEVS="zram rzram-zsmalloc rzram-zbud rzram-z3fold"
+if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=3; RUNTIME=2; fi
+SIZE_MIB=256
+# fio in its own quiet mode: one ';'-separated line per job group.
+FIO="fio --minimal --terse-version=3 --direct=1 --ioengine=psync --group_reporting"
+
+check "modprobe zram" modprobe zram
+check "modprobe rzram" modprobe rzram
+
+# The real-content corpus: every binary, library and kernel module the guest
+# has (ELF code and data, the kind of pages a system swaps), concatenated.
+# The device is filled by writing it over and over; fio's writes of this kind
+# use a 128 KiB slice of it as their buffer pattern (4 KiB jobs: its first
+# page).
+find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | sort | xargs cat > /tmp/corpus
+corpus_kib=$(($(wc -c < /tmp/corpus) / 1024))
+dd if=/tmp/corpus of=/tmp/pattern bs=128k skip=8 count=1 2>/dev/null
+note "corpus ${corpus_kib} KiB: $(find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | wc -l) files"
+
+# dev_up NAME [SIZE]: initialise the device for NAME (lz4, SIZE or 256 MiB);
+# prints its node and sysfs directory as "NODE SYS".
+dev_up() {
+    case $1 in
+        zram) n=/dev/zram0; s=/sys/block/zram0 ;;
+        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${1#rzram-}" > $s/allocator ;;
+    esac
+    echo lz4 > $s/comp_algorithm
+    echo ${2:-${SIZE_MIB}M} > $s/disksize
+    echo "$n $s"
+}
+dev_down() { echo 1 > "$2/reset"; }
+
+# fill KIND NODE: write every page of the device once.
+fill() {
+    case $1 in
+        c50) $FIO --name=fill --filename="$2" --rw=write --bs=128k --size=${SIZE_MIB}M \
+                 --buffer_compress_percentage=50 --refill_buffers >/dev/null ;;
+        real) off=0
+            while [ $off -lt $((SIZE_MIB * 1024)) ]; do
+                dd if=/tmp/corpus of="$2" bs=128k seek=$((off / 128)) oflag=direct conv=sync 2>/dev/null
+                off=$((off + corpus_kib / 128 * 128 + 128))
+            done ;;
+    esac
+}
+
+# job KIND NODE JOB: one timed fio job; prints its BENCH fields after
+# "<job>": read KiB/s, read IOPS, write KiB/s, write IOPS.
+job() {
+    case $1 in
+        c50) data="--buffer_compress_percentage=50 --refill_buffers" ;;
+        real) data="--buffer_pattern='/tmp/pattern'" ;;
+    esac
+    case $3 in
+        randwrite) args="--rw=randwrite --bs=4k" ;;
+        randread) args="--rw=randread --bs=4k" ;;
+        seqwrite) args="--rw=write --bs=128k" ;;
+        seqread) args="--rw=read --bs=128k" ;;
+        mixed) args="--rw=randrw --rwmixread=70 --bs=4k --numjobs=4" ;;
+    esac
+    # shellcheck disable=SC2086 # word splitting of the option lists is meant
+    out=$($FIO --name=$3 --filename="$2" --size=${SIZE_MIB}M --time_based --runtime=$RUNTIME \
+        $args $data 2>&1 | tail -n 1)
+    echo "$out" | awk -F';' 'NF > 100 {print $7, $8, $48, $49; ok = 1} END {if (!ok) print "ERR"}'
+}
+
+JOBS="seqread randread randwrite seqwrite mixed"
+# run_job KIND JOB DEVNAME NODE ROUND: one job, one BENCH line.
+run_job() {
+    r=$(job $1 $4 $2)
+    case $r in ERR*) fail "fio $2 on $3 ($1)" ;; *) echo "BENCH $3 $1 $2 $5 $r" ;; esac
+}
+# Each rzram allocator is measured next to a zram device set up at the
+# same time: the two run every job back to back (the order flipping from
+# job to job), so that each rzram figure has a zram figure taken seconds
+# apart; the host's load changes over minutes. zram's lines are named
+# zram/<allocator> after the rzram device they pair with.
+round=1
+while [ $round -le $ROUNDS ]; do
+    for kind in c50 real; do
+        for a in zsmalloc zbud z3fold; do
+            set -- $(dev_up zram) $(dev_up rzram-$a)
+            zn=$1; zs=$2; rn=$3; rs=$4
+            if [ $kind = c50 ]; then
+                # Reads of never-written pages: the per-bio path alone (no
+                # pool, no decompression) on each driver.
+                run_job empty randread zram/$a $zn $round
+                run_job empty randread rzram-$a $rn $round
+            fi
+            fill $kind $zn
+            echo "BENCHMM zram/$a $kind $round $(awk '{print $1, $2, $3}' $zs/mm_stat)"
+            fill $kind $rn
+            echo "BENCHMM rzram-$a $kind $round $(awk '{print $1, $2, $3}' $rs/mm_stat)"
+            flip=0
+            for j in $JOBS; do
+                if [ $flip = 0 ]; then
+                    run_job $kind $j zram/$a $zn $round
+                    run_job $kind $j rzram-$a $rn $round
+                    flip=1
+                else
+                    run_job $kind $j rzram-$a $rn $round
+                    run_job $kind $j zram/$a $zn $round
+                    flip=0
+                fi
+            done
+            dev_down $zn $zs
+            dev_down $rn $rs
+        done
+    done
+    round=$((round + 1))
+done
+pass "fio jobs"
+
+# Swap: memhog pushes a fixed amount past the guest's memory through each
+# device: one pass verifies every page on its way back and rewrites it. Round
+# 0 is an untimed warm-up (the first run under memory pressure in a boot was
+# several times slower than the rest, whatever the device).
+rm -f /tmp/corpus /tmp/pattern
+avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
+hog=$((avail + 128))
+warm=", after one untimed warm-up run on zram"
+[ "$SMOKE" = 1 ] && warm=", no warm-up (smoke run)"
+note "swap: MemAvailable ${avail} MiB, memhog ${hog} MiB, 1 pass (verify + rewrite)$warm"
+uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
+round=0
+[ "$SMOKE" = 1 ] && round=1
+while [ $round -le $ROUNDS ]; do
+    devs=$DEVS
+    [ $round = 0 ] && devs=zram
+    for d in $devs; do
+        set -- $(dev_up $d 1G)
+        node=$1; sys=$2
+        mkswap $node >/dev/null && swapon $node
+        t0=$(uptime_cs)
+        if out=$(memhog $hog --passes 1 --prefix 256 2>&1) && echo "$out" | grep -q '^memhog: PASS'; then
+            t1=$(uptime_cs)
+            [ $round = 0 ] || echo "BENCHSWAP $d $round $(((t1 - t0) / 100)).$(printf %02d $(((t1 - t0) % 100)))"
+        else
+            fail "memhog on $d: $(echo "$out" | tail -n 1)"
+        fi
+        swapoff $node
+        dev_down $node $sys
+    done
+    round=$((round + 1))
+done
+no_oom "no OOM kill during the swap runs"
+pass "swap runs"
+summary

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+//! pathbench: host-native timing of rzram's portable store path, per 4 KiB
+//! page, without the emulation that blurs the VM figures.
+//!
+//! For each data set and each allocator backend: compress every page with
+//! lz4 (lz4_flex, block format, as the kernel's LZ4_compress_default), keep
+//! pages that compress to the huge threshold or more uncompressed (as the
+//! driver does), then time, over all pages:
+//! store (alloc + write into the pool), load (read through the bounce buffer
+//! + decompress into a page), free; then the same store and load with two
+//! threads on one pool (the pool lock shared, as two CPUs share it in the
+//! kernel). Every loaded page is checked against the original afterwards.
+//!
+//! ```text
+//! pathbench [--dir PATH] [--max-mib N] [--reps N]
+//! ```
+//!
+//! Data sets: "c50", pages in which each 512-byte chunk is half random bytes
+//! and half zeroes (fio's buffer_compress_percentage=50), and "files", the
+//! pages of the files under `--dir` (default /usr/lib/x86_64-linux-gnu,
+//! same-filled pages dropped as the driver keeps them in the slot table).
+//! Each cell is the best of `--reps` (default 3) timings.
+
+use allocators::{AnyPool, Backend, Handle, PageProvider, SpinLockHost, PAGE_SIZE};
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::time::Instant;
+
+/// Zeroed, page-aligned heap pages.
+struct HostPages;
+
+fn page_layout() -> Layout {
+    Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).expect("page layout")
+}
+
+// SAFETY: each page is a fresh zeroed heap block of PAGE_SIZE bytes aligned
+// to PAGE_SIZE, freed only through `free_page` with the same layout.
+unsafe impl PageProvider for &HostPages {
+    fn alloc_page(&self) -> Option<NonNull<u8>> {
+        // SAFETY: the layout has a non-zero size.
+        NonNull::new(unsafe { alloc_zeroed(page_layout()) })
+    }
+
+    unsafe fn free_page(&self, page: NonNull<u8>) {
+        // SAFETY: the page came from `alloc_page`, allocated with this layout.
+        unsafe { dealloc(page.as_ptr(), page_layout()) };
+    }
+}
+
+type Pool<'a> = AnyPool<&'a HostPages, SpinLockHost>;
+
+/// One page as the driver would store it.
+struct Obj {
+    data: Vec<u8>,
+    huge: bool,
+}
+
+struct DataSet {
+    name: &'static str,
+    pages: Vec<[u8; PAGE_SIZE]>,
+}
+
+fn splitmix(s: &mut u64) -> u64 {
+    *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *s;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn c50(pages: usize) -> DataSet {
+    let mut s = 0x5eed;
+    let pages = (0..pages)
+        .map(|_| {
+            let mut p = [0u8; PAGE_SIZE];
+            for chunk in p.chunks_mut(512) {
+                for w in chunk[..256].chunks_mut(8) {
+                    w.copy_from_slice(&splitmix(&mut s).to_le_bytes());
+                }
+            }
+            p
+        })
+        .collect();
+    DataSet { name: "c50", pages }
+}
+
+fn collect_files(p: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(md) = std::fs::symlink_metadata(p) else { return };
+    if md.is_file() {
+        out.push(p.to_path_buf());
+    } else if md.is_dir() {
+        let Ok(rd) = std::fs::read_dir(p) else { return };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for e in entries {
+            collect_files(&e, out);
+        }
+    }
+}
+
+fn same_filled(page: &[u8]) -> bool {
+    let first = &page[..8];
+    page.chunks_exact(8).all(|w| w == first)
+}
+
+fn files(dir: &Path, max_pages: usize) -> DataSet {
+    let mut list = Vec::new();
+    collect_files(dir, &mut list);
+    let mut pages = Vec::new();
+    'files: for f in list {
+        let Ok(data) = std::fs::read(&f) else { continue };
+        for chunk in data.chunks(PAGE_SIZE) {
+            if pages.len() >= max_pages {
+                break 'files;
+            }
+            let mut p = [0u8; PAGE_SIZE];
+            p[..chunk.len()].copy_from_slice(chunk);
+            if !same_filled(&p) {
+                pages.push(p);
+            }
+        }
+    }
+    DataSet { name: "files", pages }
+}
+
+/// Best (shortest) of `reps` runs of `f`, in ns per page.
+fn best(reps: usize, pages: usize, mut f: impl FnMut() -> f64) -> f64 {
+    (0..reps).map(|_| f()).fold(f64::MAX, f64::min) * 1e9 / pages as f64
+}
+
+fn store(pool: &Pool<'_>, objs: &[Obj]) -> Vec<Handle> {
+    objs.iter()
+        .map(|o| {
+            let h = pool.alloc(o.data.len()).expect("alloc");
+            pool.write(h, &o.data).expect("write");
+            h
+        })
+        .collect()
+}
+
+fn load(pool: &Pool<'_>, objs: &[Obj], handles: &[Handle], out: &mut [[u8; PAGE_SIZE]]) {
+    let mut bounce = [0u8; PAGE_SIZE];
+    for ((o, &h), dst) in objs.iter().zip(handles).zip(out.iter_mut()) {
+        pool.read(h, &mut bounce, |src| {
+            if o.huge {
+                dst.copy_from_slice(&src[..PAGE_SIZE]);
+            } else {
+                let n = lz4_flex::block::decompress_into(src, dst).expect("decompress");
+                assert_eq!(n, PAGE_SIZE);
+            }
+        })
+        .expect("read");
+    }
+}
+
+/// fio's mixed job natively: `threads` threads, each owning its share of
+/// the pages (as fio's jobs own nothing but the driver's slot locks keep
+/// pages apart), doing random 70% loads and 30% overwrites (compress a new
+/// page, alloc + write it, free the old object). Returns ns per operation
+/// of wall time.
+fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) -> f64 {
+    let pages = HostPages;
+    let pool = Pool::new(b, &pages).expect("pool");
+    let handles = store(&pool, objs);
+    let per = objs.len() / threads;
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+    let t = Instant::now();
+    let mut handles = handles;
+    std::thread::scope(|s| {
+        for (k, hs) in handles.chunks_mut(per.max(1)).take(threads).enumerate() {
+            let pool = &pool;
+            let base = k * per;
+            s.spawn(move || {
+                let mut rng = 0x1234 + k as u64;
+                let mut buf = vec![0u8; 2 * PAGE_SIZE];
+                let mut bounce = [0u8; PAGE_SIZE];
+                let mut dst = [0u8; PAGE_SIZE];
+                let mut huge: Vec<bool> = (0..hs.len()).map(|i| objs[base + i].huge).collect();
+                for _ in 0..ops / threads {
+                    let r = splitmix(&mut rng);
+                    let i = (r >> 8) as usize % hs.len();
+                    if r % 10 < 7 {
+                        let h = huge[i];
+                        pool.read(hs[i], &mut bounce, |src| {
+                            if h {
+                                dst.copy_from_slice(&src[..PAGE_SIZE]);
+                            } else {
+                                lz4_flex::block::decompress_into(src, &mut dst).expect("decompress");
+                            }
+                        })
+                        .expect("read");
+                    } else {
+                        let p = &set.pages[(r >> 32) as usize % set.pages.len()];
+                        let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+                        let (data, is_huge) = if len >= huge_threshold { (&p[..], true) } else { (&buf[..len], false) };
+                        let h = pool.alloc(data.len()).expect("alloc");
+                        pool.write(h, data).expect("write");
+                        pool.free(hs[i]);
+                        hs[i] = h;
+                        huge[i] = is_huge;
+                    }
+                }
+            });
+        }
+    });
+    let ns = t.elapsed().as_secs_f64() * 1e9 / ops as f64;
+    for h in handles {
+        pool.free(h);
+    }
+    ns
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut dir = PathBuf::from("/usr/lib/x86_64-linux-gnu");
+    let mut max_mib = 32usize;
+    let mut reps = 3usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--dir" => dir = PathBuf::from(val()),
+            "--max-mib" => max_mib = val().parse().expect("--max-mib N"),
+            "--reps" => reps = val().parse().expect("--reps N"),
+            _ => {
+                eprintln!("usage: pathbench [--dir PATH] [--max-mib N] [--reps N]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let max_pages = max_mib * 256;
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+    println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
+    println!("mix xN = 70% load / 30% overwrite (compress+alloc+write+free) by N threads on one pool, ns per op of wall time");
+    println!("{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7}",
+        "data", "backend", "pages", "compress", "store", "load", "free", "store x2", "load x2", "pool/orig", "mix x1", "mix x2", "mix x4");
+    for set in [c50(max_pages), files(&dir, max_pages)] {
+        let n = set.pages.len();
+        if n == 0 {
+            continue;
+        }
+        let mut buf = vec![0u8; 2 * PAGE_SIZE];
+        let mut objs = Vec::with_capacity(n);
+        let compress = best(reps, n, || {
+            objs.clear();
+            let t = Instant::now();
+            for p in &set.pages {
+                let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+                objs.push(if len >= huge_threshold {
+                    Obj { data: p.to_vec(), huge: true }
+                } else {
+                    Obj { data: buf[..len].to_vec(), huge: false }
+                });
+            }
+            t.elapsed().as_secs_f64()
+        });
+        let mut out = vec![[0u8; PAGE_SIZE]; n];
+        for b in Backend::ALL {
+            let pages = HostPages;
+            let pool = Pool::new(b, &pages).expect("pool");
+            let (mut st, mut ld, mut fr) = (f64::MAX, f64::MAX, f64::MAX);
+            let mut density = 0.0;
+            for _ in 0..reps {
+                let t = Instant::now();
+                let handles = store(&pool, &objs);
+                st = st.min(t.elapsed().as_secs_f64());
+                density = (pool.total_pages() * PAGE_SIZE) as f64 / (n * PAGE_SIZE) as f64;
+                let t = Instant::now();
+                load(&pool, &objs, &handles, &mut out);
+                ld = ld.min(t.elapsed().as_secs_f64());
+                assert!(out.iter().zip(&set.pages).all(|(a, b)| a == b), "{} {}: data differs", set.name, b.name());
+                let t = Instant::now();
+                for h in handles {
+                    pool.free(h);
+                }
+                fr = fr.min(t.elapsed().as_secs_f64());
+            }
+            // Two threads, each storing and loading its half.
+            let (mut st2, mut ld2) = (f64::MAX, f64::MAX);
+            for _ in 0..reps {
+                let half = n / 2;
+                let (oa, ob) = objs.split_at(half);
+                let (outa, outb) = out.split_at_mut(half);
+                let pool = &pool;
+                let t = Instant::now();
+                let (ha, hb) = std::thread::scope(|s| {
+                    let a = s.spawn(|| store(pool, oa));
+                    let b = store(pool, ob);
+                    (a.join().expect("thread"), b)
+                });
+                st2 = st2.min(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                std::thread::scope(|s| {
+                    s.spawn(|| load(pool, oa, &ha, outa));
+                    load(pool, ob, &hb, outb);
+                });
+                ld2 = ld2.min(t.elapsed().as_secs_f64());
+                for h in ha.into_iter().chain(hb) {
+                    pool.free(h);
+                }
+            }
+            let ns = |s: f64| s * 1e9 / n as f64;
+            let mix: Vec<f64> = [1, 2, 4]
+                .iter()
+                .map(|&t| (0..reps).map(|_| churn(b, &set, &objs, t, n)).fold(f64::MAX, f64::min))
+                .collect();
+            println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3} {:>7.0} {:>7.0} {:>7.0}",
+                set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density, mix[0], mix[1], mix[2]);
+        }
+    }
+}
