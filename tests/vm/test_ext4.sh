@@ -6,7 +6,8 @@
 
 check "modprobe $DRV" load
 mkdir -p /mnt/fs
-# The tree: everything under /bin /lib /lib64 /usr (about 9 MiB), plus
+# The tree: /bin /lib/modules /lib64 /usr/sbin (about 9 MiB; not the
+# shared libraries the guest carries for fio, which would outgrow 64M), plus
 # gen/: 240 small files of 0.5..32 KiB in 12 directories, cut from text and
 # random data, for metadata and partial blocks.
 { yes "ext4 tree text line" | head -c 1048576; dd if=/dev/urandom bs=64k count=16 2>/dev/null; } > /tmp/src
@@ -17,9 +18,10 @@ while [ $i -lt 240 ]; do
     i=$((i + 1))
 done
 rm -f /tmp/src
-(cd / && find bin lib lib64 usr gen -type f | sort | xargs md5sum) > /tmp/sums.src
+TREE="bin lib/modules lib64 usr/sbin gen"
+(cd / && find $TREE -type f | sort | xargs md5sum) > /tmp/sums.src
 files=$(wc -l < /tmp/sums.src)
-note "tree: $files files, $(du -sk /bin /lib /lib64 /usr /gen | awk '{s += $1} END {print s}') KiB"
+note "tree: $files files, $(cd / && du -sk $TREE | awk '{s += $1} END {print s}') KiB"
 
 # round TAG [ALLOCATOR] ALG
 round() {
@@ -29,7 +31,8 @@ round() {
     check_sh "$tag: disksize 64M" "echo 64M > $SYS/disksize"
     check "$tag: mkfs.ext4" mkfs.ext4 -q -F $DEV
     check "$tag: mount" mount -t ext4 $DEV /mnt/fs
-    check_sh "$tag: copy the tree" "cd / && cp -a bin lib lib64 usr gen /mnt/fs/"
+    check_sh "$tag: copy the tree" "mkdir -p /mnt/fs/lib /mnt/fs/usr && cd / &&
+        cp -a bin lib64 gen /mnt/fs/ && cp -a lib/modules /mnt/fs/lib/ && cp -a usr/sbin /mnt/fs/usr/"
     check "$tag: sync" sync
     drop_caches
     sums=$(cd /mnt/fs && md5sum -c /tmp/sums.src 2>&1 | grep -v ': OK$' | head -n 3)
