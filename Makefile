@@ -10,7 +10,7 @@
 #                   variant), then the stress smoke on the debug kernel
 #   make vm-test    VM tests only, base kernel (T=test_abi for one script)
 #   make smoke      short stress scripts on the debug kernel (KASAN, lockdep, kmemleak)
-#   make stress     every VM script, long variants, on the debug kernel
+#   make stress     the stress scripts, long variants, on the debug kernel (scripts/stress.sh)
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
@@ -20,7 +20,7 @@ SCRIPTS := scripts
 T ?= all
 # Scripts with a long and a short ($$SMOKE) variant; the smoke runs them short
 # on the debug kernel, where any detector report fails the run.
-SMOKE_T ?= test_stress test_busy test_limitload test_input test_cycles test_upstream
+SMOKE_T ?= test_busy test_limitload test_cycles
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
@@ -51,8 +51,7 @@ smoke:
 	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
 
 stress:
-	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
-	@RZ_FLAVOR=debug RZ_VM_TIMEOUT=3600 $(SCRIPTS)/run-vm.sh $(T)
+	@$(SCRIPTS)/stress.sh
 
 test: toolchain host-test vm-test smoke
 
