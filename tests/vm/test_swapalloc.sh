@@ -32,8 +32,8 @@ fi
 factor() {
     [ "$SMOKE" = 1 ] && { echo 12; return; }
     case $1 in
-        zbud) echo 15 ;;
-        z3fold) echo 18 ;;
+        zbud) echo 13 ;;
+        z3fold) echo 16 ;;
         *) echo 20 ;;
     esac
 }
