@@ -9,6 +9,7 @@
 #include <linux/blk-mq.h>
 #include <linux/gfp.h>
 #include <linux/preempt.h>
+#include <linux/kmemleak.h>
 
 #include "helpers.h"
 
@@ -104,3 +105,12 @@ void rzram_preempt_enable(void)
 static_assert(sizeof(zstd_parameters) == 40);
 static_assert(sizeof(struct z_stream_s) == 12 * sizeof(long));
 static_assert(offsetof(struct z_stream_s, workspace) == 8 * sizeof(long));
+
+/*
+ * Pool locks are referred to only from the pool's own pages, which come from
+ * the page allocator and are not scanned by kmemleak: tell it they are live.
+ */
+void rzram_kmemleak_not_leak(const void *ptr)
+{
+	kmemleak_not_leak(ptr);
+}

@@ -21,5 +21,6 @@ void rzram_unfreeze(struct gendisk *disk, unsigned int memflags);
 unsigned int rzram_gfp_noio(void);
 void rzram_preempt_disable(void);
 void rzram_preempt_enable(void);
+void rzram_kmemleak_not_leak(const void *ptr);
 
 #endif

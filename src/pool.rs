@@ -8,6 +8,7 @@
 //! Here pages are order-0 kernel pages taken with GFP_NOIO (the caller may
 //! be writing out swap) and locks are the kernel's spinlocks.
 
+use core::ffi::c_void;
 use core::ptr::NonNull;
 use kernel::{
     bindings,
@@ -20,6 +21,7 @@ use crate::allocators::{AnyPool, Backend, PageProvider, PoolLock};
 
 extern "C" {
     fn rzram_gfp_noio() -> u32;
+    fn rzram_kmemleak_not_leak(ptr: *const c_void);
 }
 
 /// The pool type of a device.
@@ -64,9 +66,12 @@ pub(crate) struct KernelLock(Pin<KBox<SpinLock<()>>>);
 
 impl PoolLock for KernelLock {
     fn new() -> Option<Self> {
-        KBox::pin_init(new_spinlock!((), "rzram_pool"), GFP_KERNEL)
-            .ok()
-            .map(KernelLock)
+        let lock = KBox::pin_init(new_spinlock!((), "rzram_pool"), GFP_KERNEL).ok()?;
+        // Per-class locks are referred to only from pool pages, which
+        // kmemleak does not scan.
+        // SAFETY: `lock` points to a live kmalloc allocation.
+        unsafe { rzram_kmemleak_not_leak(&*lock as *const SpinLock<()> as *const c_void) };
+        Some(KernelLock(lock))
     }
 
     fn with<R>(&self, f: impl FnOnce() -> R) -> R {
