@@ -21,6 +21,9 @@
 //! same-filled pages dropped as the driver keeps them in the slot table).
 //! Each cell is the best of `--reps` (default 3) timings.
 
+#[path = "../../zpool-lab/src/corpus.rs"]
+mod corpus;
+use corpus::{collect_files, same_filled};
 use allocators::{AnyPool, Backend, Handle, PageProvider, SpinLockHost, PAGE_SIZE};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::path::{Path, PathBuf};
@@ -85,24 +88,6 @@ fn c50(pages: usize) -> DataSet {
     DataSet { name: "c50", pages }
 }
 
-fn collect_files(p: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(md) = std::fs::symlink_metadata(p) else { return };
-    if md.is_file() {
-        out.push(p.to_path_buf());
-    } else if md.is_dir() {
-        let Ok(rd) = std::fs::read_dir(p) else { return };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            collect_files(&e, out);
-        }
-    }
-}
-
-fn same_filled(page: &[u8]) -> bool {
-    let first = &page[..8];
-    page.chunks_exact(8).all(|w| w == first)
-}
 
 fn files(dir: &Path, max_pages: usize) -> DataSet {
     let mut list = Vec::new();

@@ -10,13 +10,15 @@
 //! compacted, and one table is printed. `--bench` measures single-thread
 //! alloc+write+free of 2 KiB objects instead.
 
+mod corpus;
 mod host;
 mod rng;
 
 use allocators::{AnyPool, Backend, Handle, SpinLockHost, PAGE_SIZE};
+use corpus::{collect_files, same_filled};
 use host::HostProvider;
 use rng::SplitMix;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 const USAGE: &str = "usage: zpool-lab [--codec lz4|zstd] [--level N] [--free-fraction F] [--seed S]
@@ -111,25 +113,6 @@ fn parse_args() -> Result<Opts, String> {
     Ok(o)
 }
 
-/// Regular files under `p`, sorted, without following symlinks.
-fn collect_files(p: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(md) = std::fs::symlink_metadata(p) else { return };
-    if md.is_file() {
-        out.push(p.to_path_buf());
-    } else if md.is_dir() {
-        let Ok(rd) = std::fs::read_dir(p) else { return };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            collect_files(&e, out);
-        }
-    }
-}
-
-fn same_filled(page: &[u8]) -> bool {
-    let first = &page[..8];
-    page.chunks_exact(8).all(|w| w == first)
-}
 
 struct Corpus {
     pages_in: usize,
