@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stress suite on the debug kernel (KASAN, lockdep, atomic-sleep, list
 # and SLUB checks, kmemleak): every stress script in its long variant. The
-# guest has one CPU, so two VMs run side by side on a two-core host, each
+# scripts spend much of their time waiting on one task (memhog, a reset,
+# a modprobe cycle), so two VMs run side by side on a two-core host, each
 # taking one lane of scripts; a lane's output goes to out/stress-laneN.out.
 # Prints every verdict and "stress: N passed, N failed"; exit status 0 only
 # if nothing failed (a splat, timeout or missing verdict counts as a failure).

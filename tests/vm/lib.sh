@@ -23,6 +23,9 @@ dev_sys() { echo "/sys/block/$DRV$1"; }
 dev_node() { echo "/dev/$DRV$1"; }
 
 is_rzram() { [ "$DRV" = rzram ]; }
+# The debug kernel flavour (KASAN, lockdep, kmemleak): everything runs
+# several times slower there, so long variants size their work down.
+debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
 # rzram_only DESC: true under rzram; otherwise prints the skip note.
 rzram_only() {
     is_rzram && return 0
@@ -94,14 +97,42 @@ md5_dev() { dd if="$1" bs=4096 skip="$2" count="$3" iflag=direct 2>/dev/null | m
 # md5_file FILE SKIP_PAGES PAGES: the same over a regular file.
 md5_file() { dd if="$1" bs=4096 skip="$2" count="$3" 2>/dev/null | md5sum | cut -d' ' -f1; }
 
-# no_oom DESC: the kernel log shows no OOM kill.
+# oom_mark; no_oom DESC: no OOM kill in the kernel log since the last
+# oom_mark (since boot without one), so one case's kill is not blamed on
+# the next.
+oom_count() { dmesg | grep -ciE 'invoked oom-killer'; }
+OOM_BASE=0
+oom_mark() { OOM_BASE=$(oom_count); }
 no_oom() {
-    if dmesg | grep -qiE 'out of memory|oom-kill|invoked oom-killer'; then
-        fail "$1: $(dmesg | grep -iE 'out of memory|oom-kill' | head -n 1)"
+    if [ "$(oom_count)" -gt "$OOM_BASE" ]; then
+        fail "$1: $(dmesg | grep -iE 'invoked oom-killer' | tail -n 1)"
     else
         pass "$1"
     fi
 }
+
+# slab_watch_start / slab_watch_stop: on a kernel with SLUB debugfs (the
+# debug flavour), a background loop notes the largest slab cache and its
+# top allocation call sites each time unreclaimable slab has grown by
+# another 32 MiB, so memory pressure that ends in the OOM killer leaves the
+# reason in the log.
+SLAB_WATCH=
+slab_watch_start() {
+    [ -r /proc/slabinfo ] && [ -d /sys/kernel/debug/slab ] || return 0
+    (
+        next=$(($(awk '/SUnreclaim/ {print $2}' /proc/meminfo) + 32768))
+        while sleep 2; do
+            su=$(awk '/SUnreclaim/ {print $2}' /proc/meminfo)
+            [ "$su" -gt "$next" ] || continue
+            next=$((su + 32768))
+            top=$(awk 'NR > 2 {print $3 * $4, $1}' /proc/slabinfo | sort -n | tail -n 1)
+            note "slab watch: SUnreclaim $su kB; largest cache ${top#* } ($((${top% *} / 1024)) kB)"
+            head -c 4000 "/sys/kernel/debug/slab/${top#* }/alloc_traces" 2>/dev/null | sed 's/^/# slab watch: /'
+        done
+    ) &
+    SLAB_WATCH=$!
+}
+slab_watch_stop() { [ -z "$SLAB_WATCH" ] || kill "$SLAB_WATCH" 2>/dev/null; SLAB_WATCH=; }
 
 # dio_result DESC OUTPUT: the verdict of a dio-check run. C zram on 4 KiB
 # pages writes a segment's whole bv_page, ignoring bv_offset, so O_DIRECT

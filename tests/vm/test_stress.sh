@@ -20,6 +20,9 @@
 
 if [ "$SMOKE" = 1 ]; then
     REGION_MB=2; variant="short: under rzram zsmalloc/lz4, zbud/zstd, z3fold/lz4"
+elif debug_kernel; then
+    # KASAN and the other checks make each combination several times slower.
+    REGION_MB=12; variant="long, debug kernel: every combination"
 else
     REGION_MB=24; variant="long: every combination"
 fi

@@ -18,7 +18,10 @@ size=$((avail * 2))
 # random (huge), 1/8 zero or same-filled.
 note "MemAvailable ${avail} MiB, memhog ${size} MiB"
 start=$(date +%s)
-if out=$(memhog "$size" --passes 2 --prefix 256 2>&1); then
+slab_watch_start
+out=$(memhog "$size" --passes 2 --prefix 256 2>&1); rc=$?
+slab_watch_stop
+if [ $rc = 0 ]; then
     echo "$out" | grep -E 'VmSwap|swaps:|PASS' | sed 's/^/# /'
     if echo "$out" | grep -q '^memhog: PASS'; then pass "memhog verified $size MiB through swap"; else fail "memhog: no PASS line"; fi
 else

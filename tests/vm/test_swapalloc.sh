@@ -15,9 +15,16 @@
 # stays small: the pressure relative to what is left is the same.
 . /tests/lib.sh
 
+# The long variant on the debug kernel, where a memhog run takes a quarter
+# of an hour, verifies one pass per allocator, alternating the codecs.
+DEBUG_KERNEL=0
+debug_kernel && DEBUG_KERNEL=1
 if [ "$SMOKE" = 1 ]; then
     PASSES=1; TARGET_MB=48
     if is_rzram; then cases="zbud/zstd z3fold/zstd"; else cases="default/zstd"; fi
+elif [ $DEBUG_KERNEL = 1 ]; then
+    PASSES=1; TARGET_MB=128
+    if is_rzram; then cases="zbud/zstd z3fold/lz4 zsmalloc/zstd"; else cases="default/zstd"; fi
 else
     PASSES=2; TARGET_MB=128
     if is_rzram; then
@@ -33,8 +40,6 @@ fi
 # SLUB and kmemleak metadata and the guest has a quarter less memory, so
 # the multiples there are smaller: that run is for the detectors, the base
 # kernel's for capacity.
-DEBUG_KERNEL=0
-[ -e /sys/kernel/debug/kmemleak ] && DEBUG_KERNEL=1
 factor() {
     [ "$SMOKE" = 1 ] && { echo 12; return; }
     case $DEBUG_KERNEL/$1 in
@@ -76,7 +81,11 @@ for c in $cases; do
     size=$((avail * f / 10))
     note "$tag: MemAvailable + Shmem ${avail} MiB, memhog ${size} MiB (x$f/10), $PASSES passes"
     start=$(date +%s)
-    if out=$(memhog "$size" --passes $PASSES --prefix 256 --seed $((start % 1000)) 2>&1); then
+    oom_mark
+    slab_watch_start
+    out=$(memhog "$size" --passes $PASSES --prefix 256 --seed $((start % 1000)) 2>&1); rc=$?
+    slab_watch_stop
+    if [ $rc = 0 ]; then
         if echo "$out" | grep -q '^memhog: PASS'; then
             pass "$tag: memhog verified $size MiB through swap"
         else
@@ -92,7 +101,10 @@ for c in $cases; do
     if [ "$SMOKE" = 1 ]; then
         expect_num "$tag: memhog's VmSwap peak in kB exceeds a quarter of the available memory" "${swapped:-0}" -gt $((avail * 1024 / 4))
     else
-        expect_num "$tag: memhog's VmSwap peak in kB exceeds 2/3 of the available memory" "${swapped:-0}" -gt $((avail * 1024 * 2 / 3))
+        # 2/3 of the available memory, or half of memhog if that is less
+        # (the debug kernel's 1.1x, where Shmem takes its share of swap).
+        want=$((avail * 2 / 3)); [ $((size / 2)) -lt $want ] && want=$((size / 2))
+        expect_num "$tag: memhog's VmSwap peak in kB exceeds $want MiB" "${swapped:-0}" -gt $((want * 1024))
     fi
     expect_num "$tag: mem_used_max" "$(mm_stat_col 5)" -gt 0
     expect_num "$tag: huge pages were stored (huge_pages_since)" "$(mm_stat_col 9)" -gt 0
