@@ -43,6 +43,13 @@ case $drv in *[!a-z0-9_]*|'') rz_die "bad RZ_DRV '$drv'";; esac
 mem=${RZ_VM_MEM:-512}
 tmo=${RZ_VM_TIMEOUT:-900}
 if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu max); fi
+# The debug kernel boots with 4-level paging: with -cpu max the guest has
+# LA57, and an interrupt that lands while identify_cpu() has cleared the
+# boot CPU's feature bits makes KASAN take the 5-level direct map for a wild
+# address (a false "wild-memory-access" at 0.01 s, before any module; the
+# KASAN shadow bounds follow pgtable_l5_enabled(), which reads those bits).
+extra=
+[ "$RZ_FLAVOR" = base ] || extra=" no5lvl"
 splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|inconsistent lock state|suspicious RCU|unreferenced object|Call Trace:'
 
 # What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.
@@ -58,7 +65,7 @@ for name in "${names[@]}"; do
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" -nographic -no-reboot \
         -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}" 2>&1 | tee "$log" | show
+        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
     p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
