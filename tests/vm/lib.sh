@@ -111,6 +111,18 @@ no_oom() {
     fi
 }
 
+# swap_io_ok TAG: after memhog through swap on $DEV, no read failed, and
+# writes failed for at most 1% of the pages swapped (notify_free). As in
+# zram, a write that gets no page under GFP_NOIO fails with EIO when memory
+# runs out, and swap keeps that page in memory: nothing is lost (memhog
+# verifies every page), but each such write is noted.
+swap_io_ok() {
+    expect_eq "$1: no failed reads" "$(io_stat_col 1)" 0
+    fw=$(io_stat_col 2)
+    [ "$fw" = 0 ] || note "$1: $fw swap writes failed (no page under GFP_NOIO); the kernel kept those pages"
+    expect_num "$1: failed writes at most 1% of the pages swapped" "$fw" -le $(($(io_stat_col 4) / 100))
+}
+
 # slab_watch_start / slab_watch_stop: on a kernel with SLUB debugfs (the
 # debug flavour), a background loop notes the largest slab cache and its
 # top allocation call sites each time unreclaimable slab has grown by
