@@ -9,7 +9,10 @@
 # Attempts of each refused write per holder (racing fio in the fio case,
 # which writes for a fixed time, verifying as it goes, so that it holds the
 # device however slow the kernel is).
-if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=16; else TRIES=40; FIO_MB=64; FIO_S=30; fi
+# fio runs 30 s in both variants: on a loaded host the debug kernel can
+# take over 16 s to have all four jobs running, and the attempts need them
+# all holding the device at once.
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=30; else TRIES=40; FIO_MB=64; FIO_S=30; fi
 note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
 
 DISK_MB=128
@@ -141,13 +144,14 @@ fpid=$!
 # Wait until the four jobs have the device open: fio's parent opens it
 # for a moment first (once per job), and a job closes it when it ends, so
 # the attempts run only while all four jobs hold it.
-n=0
+n=0; seen=0
 while [ $n -lt 300 ]; do
-    [ "$(openers)" -ge 4 ] && break
+    [ "$(openers)" -ge 4 ] && { seen=1; break; }
+    kill -0 $fpid 2>/dev/null || break
     usleep 100000
     n=$((n + 1))
 done
-if [ $n -lt 300 ]; then
+if [ $seen = 1 ]; then
     # Every attempt is made while the four jobs hold the device.
     # The jobs all stop together when their time is up: stop the attempts
     # half way, so that none races the jobs closing the device.
@@ -155,7 +159,7 @@ if [ $n -lt 300 ]; then
     refuse "fio" '[ $(date +%s) -lt $deadline ] && [ "$(openers)" -ge 4 ]'
     kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
 else
-    fail "fio: never opened $DEV"
+    fail "fio: its four jobs were never seen holding $DEV at once (fio $(kill -0 $fpid 2>/dev/null && echo running || echo ended))"
 fi
 wait $fpid
 rc=$?
