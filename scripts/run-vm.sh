@@ -41,10 +41,9 @@ initrd=$RZ_TOP/out/initramfs.cpio.gz
 drv=${RZ_DRV:-rzram}
 case $drv in *[!a-z0-9_]*|'') rz_die "bad RZ_DRV '$drv'";; esac
 mem=${RZ_VM_MEM:-512}
-# One guest CPU by default: with RZ_VM_CPUS=2, test_swap fails on rzram
-# (swap writes fail and kswapd's allocations fail when memory runs out,
-# where C zram passes): an open finding, see README "Open finding".
-cpus=${RZ_VM_CPUS:-1}
+# Two guest CPUs by default, so lockdep, KASAN and the concurrent tests see
+# real parallelism; RZ_VM_CPUS=1 for a uniprocessor guest.
+cpus=${RZ_VM_CPUS:-2}
 tmo=${RZ_VM_TIMEOUT:-900}
 if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu max); fi
 # The debug kernel boots with 4-level paging: with -cpu max the guest has

@@ -127,6 +127,7 @@ pass "fio jobs"
 # 0 is an untimed warm-up (the first run under memory pressure in a boot was
 # several times slower than the rest, whatever the device).
 rm -f /tmp/corpus /tmp/pattern
+swap_reserve
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 hog=$((avail + 128))
 warm=", after one untimed warm-up run on zram"

@@ -111,6 +111,20 @@ no_oom() {
     fi
 }
 
+# swap_reserve: raise vm.min_free_kbytes to 16 MiB before swapping more
+# than the guest's memory. With two CPUs the default for 512 MiB (about
+# 2.8 MiB) is not enough: reclaim writes pages to the compressed device
+# from PF_MEMALLOC context, where the pool's own page allocations may use
+# the reserve, so free memory reached zero and kswapd's swap-table
+# allocation failed (a warning with a call trace), with C zram exactly as
+# with rzram. A larger reserve is the usual setting for compressed swap;
+# every driver and every swap test gets the same one.
+swap_reserve() {
+    old=$(cat /proc/sys/vm/min_free_kbytes)
+    [ "$old" -ge 16384 ] || echo 16384 > /proc/sys/vm/min_free_kbytes
+    note "vm.min_free_kbytes $old -> $(cat /proc/sys/vm/min_free_kbytes)"
+}
+
 # swap_io_ok TAG: after memhog through swap on $DEV, no read failed, and
 # writes failed for at most 1% of the pages swapped (notify_free). As in
 # zram, a write that gets no page under GFP_NOIO fails with EIO when memory

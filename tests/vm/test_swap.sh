@@ -12,6 +12,7 @@ expect_err "reset while swap is on: EBUSY" "Device or resource busy" "echo 1 > $
 expect_err "hot_remove while swap is on: EBUSY" "Device or resource busy" "echo 0 > $CTL/hot_remove"
 expect_err "rmmod while swap is on is refused" "unavailable" "rmmod $DRV"
 
+swap_reserve
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 size=$((avail * 2))
 # --prefix 256: the mixed pages compress about 8:1; 1/16 of the pages are

@@ -57,6 +57,7 @@ check "modprobe $DRV" load
 drop_caches
 mkdir -p /mnt/pin
 check "mount a ramfs for the ballast" mount -t ramfs ramfs /mnt/pin
+swap_reserve
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 if [ $avail -gt $TARGET_MB ]; then
     check "ballast of $((avail - TARGET_MB)) MiB in ramfs" dd if=/dev/zero of=/mnt/pin/ballast bs=1M count=$((avail - TARGET_MB))
