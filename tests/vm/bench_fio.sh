@@ -13,21 +13,11 @@
 DEVS="zram rzram-zsmalloc rzram-zbud rzram-z3fold"
 if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=3; RUNTIME=2; fi
 SIZE_MIB=256
-# fio in its own quiet mode: one ';'-separated line per job group.
-FIO="fio --minimal --terse-version=3 --direct=1 --ioengine=psync --group_reporting"
 
 check "modprobe zram" modprobe zram
 check "modprobe rzram" modprobe rzram
 
-# The real-content corpus: every binary, library and kernel module the guest
-# has (ELF code and data, the kind of pages a system swaps), concatenated.
-# The device is filled by writing it over and over; fio's writes of this kind
-# use a 128 KiB slice of it as their buffer pattern (4 KiB jobs: its first
-# page).
-find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | sort | xargs cat > /tmp/corpus
-corpus_kib=$(($(wc -c < /tmp/corpus) / 1024))
-dd if=/tmp/corpus of=/tmp/pattern bs=128k skip=8 count=1 2>/dev/null
-note "corpus ${corpus_kib} KiB: $(find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | wc -l) files"
+make_corpus
 
 # dev_up NAME [SIZE]: initialise the device for NAME (lz4, SIZE or 256 MiB);
 # prints its node and sysfs directory as "NODE SYS".
@@ -41,19 +31,6 @@ dev_up() {
     echo "$n $s"
 }
 dev_down() { echo 1 > "$2/reset"; }
-
-# fill KIND NODE: write every page of the device once.
-fill() {
-    case $1 in
-        c50) $FIO --name=fill --filename="$2" --rw=write --bs=128k --size=${SIZE_MIB}M \
-                 --buffer_compress_percentage=50 --refill_buffers >/dev/null ;;
-        real) off=0
-            while [ $off -lt $((SIZE_MIB * 1024)) ]; do
-                dd if=/tmp/corpus of="$2" bs=128k seek=$((off / 128)) oflag=direct conv=sync 2>/dev/null
-                off=$((off + corpus_kib / 128 * 128 + 128))
-            done ;;
-    esac
-}
 
 # job KIND NODE JOB: one timed fio job; prints its BENCH fields after
 # "<job>": read KiB/s, read IOPS, write KiB/s, write IOPS.
@@ -98,9 +75,9 @@ while [ $round -le $ROUNDS ]; do
                 run_job empty randread zram/$a $zn $round
                 run_job empty randread rzram-$a $rn $round
             fi
-            fill $kind $zn
+            bench_fill $kind $zn $SIZE_MIB
             echo "BENCHMM zram/$a $kind $round $(awk '{print $1, $2, $3}' $zs/mm_stat)"
-            fill $kind $rn
+            bench_fill $kind $rn $SIZE_MIB
             echo "BENCHMM rzram-$a $kind $round $(awk '{print $1, $2, $3}' $rs/mm_stat)"
             flip=0
             for j in $JOBS; do

@@ -176,3 +176,34 @@ dio_result() {
 }
 
 summary() { echo "$TEST_NAME: $PASSED passed, $FAILED failed"; }
+
+# make_corpus: the benchmarks' real-content data. Every binary, library and
+# kernel module the guest has (ELF code and data, the kind of pages a system
+# swaps), concatenated into /tmp/corpus; its size in KiB goes to corpus_kib.
+# fio's writes of this kind use a 128 KiB slice of it, /tmp/pattern, as
+# their buffer pattern (4 KiB jobs: its first page).
+make_corpus() {
+    find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | sort | xargs cat > /tmp/corpus
+    corpus_kib=$(($(wc -c < /tmp/corpus) / 1024))
+    dd if=/tmp/corpus of=/tmp/pattern bs=128k skip=8 count=1 2>/dev/null
+    note "corpus ${corpus_kib} KiB: $(find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | wc -l) files"
+}
+
+# The benchmarks' fio: O_DIRECT, in its own quiet mode (one ';'-separated
+# line per job group).
+FIO="fio --minimal --terse-version=3 --direct=1 --ioengine=psync --group_reporting"
+
+# bench_fill KIND NODE MIB: write every page of the first MIB MiB of NODE
+# once, with fio's 50%-compressible buffers (c50) or the corpus written
+# over and over (real; make_corpus first).
+bench_fill() {
+    case $1 in
+        c50) $FIO --name=fill --filename="$2" --rw=write --bs=128k --size=${3}M \
+                 --buffer_compress_percentage=50 --refill_buffers >/dev/null ;;
+        real) off=0
+            while [ $off -lt $(($3 * 1024)) ]; do
+                dd if=/tmp/corpus of="$2" bs=128k seek=$((off / 128)) oflag=direct conv=sync 2>/dev/null
+                off=$((off + corpus_kib / 128 * 128 + 128))
+            done ;;
+    esac
+}
