@@ -27,7 +27,7 @@ if [ "${1:-}" = --profile ]; then
     port=$((20000 + $$ % 20000))
     : > "$samples"
     rz_log "profile: booting with the gdb stub on port $port (log ${plog#"$RZ_TOP"/})"
-    timeout 1200 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic -no-reboot \
+    timeout 2400 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic -no-reboot \
         -gdb tcp:127.0.0.1:$port -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 oops=panic rztest=bench_profile rzdrv=rzram rzsmoke=0" \
         2>&1 | tee "$plog" | grep -a --line-buffered -E '^(PASS|FAIL|PROFILE|# )' &

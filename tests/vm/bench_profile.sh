@@ -3,7 +3,8 @@
 # this script runs each phase; the phases are marked on the console.
 # Phases: 4 KiB 70/30 randrw with 4 jobs, on fio-50%-compressible data and
 # on real-file content (bench_fio.sh's corpus and pattern), on zram and on
-# rzram (zsmalloc), each after a fill of the same kind.
+# rzram (zsmalloc), each after a fill of the same kind; then bench_fio.sh's
+# swap workload (memhog, MemAvailable + 128 MiB, one pass) on each.
 # The kernel's symbol table is printed last (KSYM lines) so that the host
 # can name the sampled addresses, modules included.
 . /tests/lib.sh
@@ -33,6 +34,25 @@ for kind in c50 real; do
         echo "PROFILE-END $ph $(echo "$out" | awk -F';' '{print $7, $8, $48, $49}')"
         echo 1 > $s/reset
     done
+done
+swap_reserve
+hog=$(($(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo) + 128))
+# The first run under memory pressure in a boot is much slower whatever the
+# device (see bench_fio.sh), so a warm-up run on zram goes first, unsampled.
+for d in warm-up zram rzram-zsmalloc; do
+    case $d in
+        warm-up|zram) n=/dev/zram0; s=/sys/block/zram0 ;;
+        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${d#rzram-}" > $s/allocator ;;
+    esac
+    echo lz4 > $s/comp_algorithm
+    echo 1G > $s/disksize
+    mkswap $n >/dev/null && swapon $n
+    [ $d = warm-up ] || echo "PROFILE-START $d-swap"
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    out=$(memhog $hog --passes 1 --prefix 256 2>&1 | tail -n 1)
+    [ $d = warm-up ] || echo "PROFILE-END $d-swap $(awk -v t="$t0" '{print $1 - t}' /proc/uptime) s: $out"
+    swapoff $n
+    echo 1 > $s/reset
 done
 pass "profiled phases"
 awk '$2 ~ /^[tT]$/ {print "KSYM", $1, $3, $4}' /proc/kallsyms
