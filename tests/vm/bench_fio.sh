@@ -64,6 +64,7 @@ run_job() {
 # apart; the host's load changes over minutes. zram's lines are named
 # zram/<allocator> after the rzram device they pair with.
 round=1
+eflip=0
 while [ $round -le $ROUNDS ]; do
     for kind in c50 real; do
         for a in zsmalloc zbud z3fold; do
@@ -72,8 +73,15 @@ while [ $round -le $ROUNDS ]; do
             if [ $kind = c50 ]; then
                 # Reads of never-written pages: the per-bio path alone (no
                 # pool, no decompression) on each driver.
-                run_job empty randread zram/$a $zn $round
-                run_job empty randread rzram-$a $rn $round
+                if [ $eflip = 0 ]; then
+                    run_job empty randread zram/$a $zn $round
+                    run_job empty randread rzram-$a $rn $round
+                    eflip=1
+                else
+                    run_job empty randread rzram-$a $rn $round
+                    run_job empty randread zram/$a $zn $round
+                    eflip=0
+                fi
             fi
             bench_fill $kind $zn $SIZE_MIB
             echo "BENCHMM zram/$a $kind $round $(awk '{print $1, $2, $3}' $zs/mm_stat)"
@@ -102,35 +110,45 @@ pass "fio jobs"
 # Swap: memhog pushes a fixed amount past the guest's memory through each
 # device: one pass verifies every page on its way back and rewrites it. Round
 # 0 is an untimed warm-up (the first run under memory pressure in a boot was
-# several times slower than the rest, whatever the device).
+# several times slower than the rest, whatever the device). As with the fio
+# jobs, each rzram allocator runs next to a zram run (zram/<allocator>), the
+# order flipping from pair to pair: successive runs in a boot drift (each
+# a little faster than the one before), and a fixed order would hand the
+# drift to one side.
 rm -f /tmp/corpus /tmp/pattern
 swap_reserve
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 hog=$((avail + 128))
 warm=", after one untimed warm-up run on zram"
 [ "$SMOKE" = 1 ] && warm=", no warm-up (smoke run)"
-note "swap: MemAvailable ${avail} MiB, memhog ${hog} MiB, 1 pass (verify + rewrite)$warm"
+if [ "$SMOKE" = 1 ]; then SWAP_ROUNDS=1; else SWAP_ROUNDS=5; fi
+note "swap: MemAvailable ${avail} MiB, memhog ${hog} MiB, 1 pass (verify + rewrite), $SWAP_ROUNDS rounds$warm"
 uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
-round=0
-[ "$SMOKE" = 1 ] && round=1
-while [ $round -le $ROUNDS ]; do
-    devs=$DEVS
-    [ $round = 0 ] && devs=zram
-    for d in $devs; do
-        set -- $(dev_up $d 1G)
-        node=$1; sys=$2
-        mkswap $node >/dev/null && swapon $node
-        t0=$(uptime_cs)
-        if out=$(memhog $hog --passes 1 --prefix 256 2>&1) && echo "$out" | grep -q '^memhog: PASS'; then
-            t1=$(uptime_cs)
-            [ $round = 0 ] || echo "BENCHSWAP $d $round $(((t1 - t0) / 100)).$(printf %02d $(((t1 - t0) % 100)))"
+# swap_run NAME ROUND: one memhog run on a fresh 1 GiB swap device; prints
+# its BENCHSWAP line unless ROUND is 0 (the warm-up).
+swap_run() {
+    set -- "$1" "$2" $(dev_up "${1#zram/}" 1G)
+    mkswap "$3" >/dev/null && swapon "$3"
+    t0=$(uptime_cs)
+    if out=$(memhog $hog --passes 1 --prefix 256 2>&1) && echo "$out" | grep -q '^memhog: PASS'; then
+        t1=$(uptime_cs)
+        [ "$2" = 0 ] || echo "BENCHSWAP $1 $2 $(((t1 - t0) / 100)).$(printf %02d $(((t1 - t0) % 100)))"
+    else
+        fail "memhog on $1: $(echo "$out" | tail -n 1)"
+    fi
+    swapoff "$3"
+    dev_down "$3" "$4"
+}
+[ "$SMOKE" = 1 ] || swap_run zram 0
+flip=0
+for round in $(seq $SWAP_ROUNDS); do
+    for a in zsmalloc zbud z3fold; do
+        if [ $flip = 0 ]; then
+            swap_run zram/$a $round; swap_run rzram-$a $round; flip=1
         else
-            fail "memhog on $d: $(echo "$out" | tail -n 1)"
+            swap_run rzram-$a $round; swap_run zram/$a $round; flip=0
         fi
-        swapoff $node
-        dev_down $node $sys
     done
-    round=$((round + 1))
 done
 no_oom "no OOM kill during the swap runs"
 pass "swap runs"
