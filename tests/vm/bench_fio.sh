@@ -127,7 +127,8 @@ uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
 # swap_run NAME ROUND: one memhog run on a fresh 1 GiB swap device; prints
 # its BENCHSWAP line unless ROUND is 0 (the warm-up).
 swap_run() {
-    set -- "$1" "$2" $(dev_up "${1#zram/}" 1G)
+    case $1 in zram*) dev=zram ;; *) dev=$1 ;; esac
+    set -- "$1" "$2" $(dev_up $dev 1G)
     mkswap "$3" >/dev/null && swapon "$3"
     t0=$(uptime_cs)
     if out=$(memhog $hog --passes 1 --prefix 256 2>&1) && echo "$out" | grep -q '^memhog: PASS'; then
