@@ -58,7 +58,7 @@ if [ "${1:-}" = --profile ]; then
         $1 == "S" {
             total[$2]++
             if ($3 == "idle") { hits[$2 SUBSEP "(vCPU halted: idle)"]++; next }
-            if ($3 !~ /^0xffffffff/) { hits[$2 SUBSEP "(user space: fio)"]++; next }
+            if ($3 !~ /^0xffffffff/) { hits[$2 SUBSEP "(user space: fio or memhog)"]++; next }
             pc = low($3); lo = 1; hi = n
             while (lo < hi) { mid = int((lo + hi + 1) / 2); if (addr[mid] <= pc) lo = mid; else hi = mid - 1 }
             hits[$2 SUBSEP name[lo]]++
