@@ -19,26 +19,10 @@ check "modprobe rzram" modprobe rzram
 
 make_corpus
 
-# dev_up NAME [SIZE]: initialise the device for NAME (lz4, SIZE or 256 MiB);
-# prints its node and sysfs directory as "NODE SYS".
-dev_up() {
-    case $1 in
-        zram) n=/dev/zram0; s=/sys/block/zram0 ;;
-        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${1#rzram-}" > $s/allocator ;;
-    esac
-    echo lz4 > $s/comp_algorithm
-    echo ${2:-${SIZE_MIB}M} > $s/disksize
-    echo "$n $s"
-}
-dev_down() { echo 1 > "$2/reset"; }
-
 # job KIND NODE JOB: one timed fio job; prints its BENCH fields after
 # "<job>": read KiB/s, read IOPS, write KiB/s, write IOPS.
 job() {
-    case $1 in
-        c50) data="--buffer_compress_percentage=50 --refill_buffers" ;;
-        real) data="--buffer_pattern='/tmp/pattern'" ;;
-    esac
+    data=$(bench_data $1)
     case $3 in
         randwrite) args="--rw=randwrite --bs=4k" ;;
         randread) args="--rw=randread --bs=4k" ;;

@@ -16,17 +16,10 @@ check "modprobe rzram" modprobe rzram
 make_corpus
 for round in $(seq $ROUNDS); do
     for kind in c50 real; do
-        case $kind in
-            c50) data="--buffer_compress_percentage=50 --refill_buffers" ;;
-            real) data="--buffer_pattern='/tmp/pattern'" ;;
-        esac
+        data=$(bench_data $kind)
         for d in $DEVS; do
-            case $d in
-                zram) n=/dev/zram0; s=/sys/block/zram0 ;;
-                rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${d#rzram-}" > $s/allocator ;;
-            esac
-            echo lz4 > $s/comp_algorithm
-            echo 256M > $s/disksize
+            set -- $(dev_up $d)
+            n=$1; s=$2
             bench_fill $kind $n 256
             for spec in randrw:1 randrw:4 randread:4 randwrite:4; do
                 rw=${spec%:*}; nj=${spec#*:}

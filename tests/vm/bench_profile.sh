@@ -14,17 +14,10 @@ check "modprobe zram" modprobe zram
 check "modprobe rzram" modprobe rzram
 make_corpus
 for kind in c50 real; do
-    case $kind in
-        c50) data="--buffer_compress_percentage=50 --refill_buffers" ;;
-        real) data="--buffer_pattern='/tmp/pattern'" ;;
-    esac
+    data=$(bench_data $kind)
     for d in zram rzram-zsmalloc; do
-        case $d in
-            zram) n=/dev/zram0; s=/sys/block/zram0 ;;
-            rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${d#rzram-}" > $s/allocator ;;
-        esac
-        echo lz4 > $s/comp_algorithm
-        echo 256M > $s/disksize
+        set -- $(dev_up $d)
+        n=$1; s=$2
         bench_fill $kind $n 256
         ph=$d-$kind-mixed
         echo "PROFILE-START $ph"
@@ -40,12 +33,9 @@ hog=$(($(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo) + 128))
 # The first run under memory pressure in a boot is much slower whatever the
 # device (see bench_fio.sh), so a warm-up run on zram goes first, unsampled.
 for d in warm-up zram rzram-zsmalloc; do
-    case $d in
-        warm-up|zram) n=/dev/zram0; s=/sys/block/zram0 ;;
-        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${d#rzram-}" > $s/allocator ;;
-    esac
-    echo lz4 > $s/comp_algorithm
-    echo 1G > $s/disksize
+    case $d in warm-up) dev=zram ;; *) dev=$d ;; esac
+    set -- $(dev_up $dev 1G)
+    n=$1; s=$2
     mkswap $n >/dev/null && swapon $n
     [ $d = warm-up ] || echo "PROFILE-START $d-swap"
     t0=$(cut -d' ' -f1 /proc/uptime)

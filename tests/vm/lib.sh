@@ -207,3 +207,25 @@ bench_fill() {
             done ;;
     esac
 }
+
+# dev_up NAME [SIZE]: initialise the benchmarks' device for NAME (zram, or
+# rzram-<allocator>): lz4, SIZE (default 256M); prints "NODE SYS".
+dev_up() {
+    case $1 in
+        zram) n=/dev/zram0; s=/sys/block/zram0 ;;
+        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${1#rzram-}" > $s/allocator ;;
+    esac
+    echo lz4 > $s/comp_algorithm
+    echo ${2:-256M} > $s/disksize
+    echo "$n $s"
+}
+# dev_down NODE SYS: reset the device dev_up set up.
+dev_down() { echo 1 > "$2/reset"; }
+
+# bench_data KIND: fio's data options for c50 or real (make_corpus first).
+bench_data() {
+    case $1 in
+        c50) echo "--buffer_compress_percentage=50 --refill_buffers" ;;
+        real) echo "--buffer_pattern='/tmp/pattern'" ;;
+    esac
+}

@@ -12,7 +12,8 @@
 # fio runs 30 s in both variants: on a loaded host the debug kernel can
 # take over 16 s to have all four jobs running, and the attempts need them
 # all holding the device at once.
-if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; FIO_S=30; else TRIES=40; FIO_MB=64; FIO_S=30; fi
+FIO_S=30
+if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; else TRIES=40; FIO_MB=64; fi
 note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
 
 DISK_MB=128
