@@ -22,6 +22,10 @@
 //!
 //! # Free records
 //!
+//! A new leaf page is zeroed, and the table writes only the first word of a
+//! record (allocation and the free list below); the rest of a record keeps
+//! what its last user left there.
+//!
 //! The first word of a free record holds `(next + 1) << 1 | 1` (odd); users
 //! must keep the first word of a live record even (page pointers, tagged
 //! entries), which is how [`RecordTable::for_each_live`] and validation tell
@@ -230,7 +234,14 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                 Step::Got(i) => break Some(i),
                 Step::Full => break None,
                 Step::NeedLeaf => match provider.alloc_page() {
-                    Some(p) => spare_leaf = Some(p),
+                    Some(p) => {
+                        // Records start all-zero, so a word a user keeps
+                        // across reuse (zspage pin counts) starts at 0.
+                        // SAFETY: the page is ours alone and PAGE_SIZE bytes
+                        // long (`PageProvider` contract).
+                        unsafe { p.as_ptr().write_bytes(0, PAGE_SIZE) };
+                        spare_leaf = Some(p);
+                    }
                     None => break None,
                 },
                 Step::NeedDir => match provider.alloc_page() {

@@ -71,9 +71,13 @@
 //! made room meanwhile (`zsmalloc/place.rs`). Attaching writes only the
 //! unattached entry of the page list, which no reader looks at.
 //!
-//! Readers and writers find the object under the class lock, raise the
-//! zspage's pin count, drop the lock and then copy; compaction does not take
-//! objects out of a pinned zspage. Huge objects never move and need no lock.
+//! Readers and writers raise the zspage's pin count and then copy outside
+//! any lock. They find the object through its handle entry without the
+//! class lock, raise the pin and check that the entry did not change; if
+//! compaction is emptying that zspage they back off and look it up under the
+//! class lock instead (`pin_fast`). Compaction claims a zspage only when
+//! its pin count is zero, so it never takes objects out of a pinned one.
+//! Huge objects never move and need no lock.
 
 pub mod class;
 mod compact;
@@ -213,11 +217,16 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         Some((id, d, obj))
     }
 
+    /// Pins the object of `h` for access outside the class lock: without the
+    /// lock when possible (`pin_fast`), else under it.
     fn pin(&self, h: Handle) -> Result<Pinned, AccessError> {
         let idx = h.index().ok_or(AccessError::InvalidHandle)?;
         let c = h.tag() as usize;
-        let class = self.classes.get(c).ok_or(AccessError::InvalidHandle)?;
         let size = CLASSES.get(c).ok_or(AccessError::InvalidHandle)?.size;
+        if let Some(p) = self.pin_fast(h, c, size, idx) {
+            return Ok(p);
+        }
+        let class = self.classes.get(c).ok_or(AccessError::InvalidHandle)?;
         class.with(|_st| {
             let (_, d, obj) = self.lookup(h, c, idx).ok_or(AccessError::InvalidHandle)?;
             // SAFETY: `d` is live and holds the object (checked under lock).
@@ -227,6 +236,51 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
                 off: obj * size + OBJ_HEADER,
             })
         })
+    }
+
+    /// Pins the object of `h` without the class lock, or returns `None` to
+    /// leave it to the locked path: compaction is moving objects out of the
+    /// zspage, the entry changed meanwhile, or the handle does not check out.
+    ///
+    /// The pin is raised on the zspage the entry names, then the entry is
+    /// read again. Compaction claims a zspage only while its pin is zero and
+    /// rewrites entries before it releases the claim, both on that one
+    /// atomic: so either the claim fails because of this pin, or this pin
+    /// sees the claim (and backs off), or it comes after the release and the
+    /// second read sees where the object went. An unchanged entry therefore
+    /// names a zspage that holds the object and cannot lose it while pinned.
+    /// If the zspage was freed meanwhile, only the record's `pin` word, which
+    /// outlives it, was touched (see `zspage::init`).
+    fn pin_fast(&self, h: Handle, c: usize, size: usize, idx: usize) -> Option<Pinned> {
+        let entry = self.handles.word(idx)?;
+        let e = entry.load(Ordering::Acquire);
+        if e & E_KIND != E_ZS || e & 1 != 0 {
+            return None;
+        }
+        let id = u32::try_from(e >> E_ID_SHIFT).ok()?;
+        let obj = (e >> E_OBJ_SHIFT) & E_OBJ_MASK;
+        let d = zspage::desc(&self.descs, id)?;
+        // SAFETY: descriptor records live as long as the table; `pin` is an
+        // atomic that no other code writes non-atomically (`zspage::init`).
+        let before = unsafe { (*d).pin.fetch_add(1, Ordering::AcqRel) };
+        // From here on the drop of `pinned` undoes the pin.
+        let pinned = Pinned {
+            d,
+            off: obj * size + OBJ_HEADER,
+        };
+        if before & zspage::MIGRATING != 0 || entry.load(Ordering::Acquire) != e {
+            return None;
+        }
+        // SAFETY: by the argument above `d` is a live zspage that holds the
+        // object and whose set-up is visible (the entry was stored after it
+        // with release ordering); `class` and the object's header change
+        // only when the record is reused or the object freed or moved.
+        let ok = unsafe {
+            (*d).class as usize == c
+                && h.len() + OBJ_HEADER <= size
+                && zspage::header(d, size, obj) == zspage::used_header(idx)
+        };
+        ok.then_some(pinned)
     }
 
     /// Page of a huge object.

@@ -29,12 +29,12 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             let mut id = head;
             while let Some(d) = zspage::desc(&self.descs, id) {
                 // SAFETY: list members are live zspages of this class.
-                let (pin, next) = unsafe { ((*d).pin.load(Ordering::Acquire), (*d).next) };
-                if id != dst_id && pin == 0 {
+                if id != dst_id && unsafe { zspage::claim_for_compaction(d) } {
                     src_pick = Some((id, d));
                     break 'groups;
                 }
-                id = next;
+                // SAFETY: as above.
+                id = unsafe { (*d).next };
             }
         }
         let (src_id, src) = src_pick?;
@@ -47,10 +47,13 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             (s.next_fresh as usize, s.inuse as usize, slots)
         };
         if st.slots - st.inuse - (src_slots - src_inuse) < src_inuse {
+            // SAFETY: `src` is live and claimed above.
+            unsafe { zspage::end_compaction(src) };
             return None;
         }
-        // `src` is unpinned, so nobody accesses its objects outside the lock;
-        // slots are `info.size` bytes within each zspage stream.
+        // `src` is claimed: nobody holds a pin on it, and a new lock-free pin
+        // backs off, so nobody accesses its objects outside the lock; slots
+        // are `info.size` bytes within each zspage stream.
         // SAFETY: Both zspages are live, distinct, of class `c`, and we hold its lock.
         unsafe {
             for obj in 0..src_fresh {
@@ -77,6 +80,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
                 zspage::push_free(src, info.size, obj);
             }
             zspage::regroup(st, &self.descs, dst_id, dst);
+            // Every moved object's entry is rewritten: release the claim
+            // (before the record can be freed and reused).
+            zspage::end_compaction(src);
             if (*src).inuse == 0 {
                 return Some(Some(self.remove_zspage(st, info.size, src_id, src)));
             }

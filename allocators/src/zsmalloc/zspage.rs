@@ -8,7 +8,8 @@
 //! at least once and lie entirely in attached pages; slots from `next_fresh`
 //! on have never been used, have no header and may reach unattached pages.
 
-use core::sync::atomic::AtomicU32;
+use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::super::table::RecordTable;
 use super::super::zpool::{PoolLock, PAGE_SHIFT, PAGE_SIZE};
@@ -22,6 +23,10 @@ pub(crate) const NO_OBJ: u16 = u16::MAX;
 /// `g/4 <= inuse/objs < (g+1)/4`. Four groups are enough to pick dense
 /// allocation targets and sparse compaction sources; zsmalloc uses ten.
 pub(crate) const NR_GROUPS: usize = 4;
+/// Flag in [`Zspage::pin`] while compaction moves objects out of the
+/// zspage; the low bits count pins, far fewer than 2^31 (one per task
+/// working on an object).
+pub(crate) const MIGRATING: u32 = 1 << 31;
 /// `group` of a zspage that is on no list (full, or being set up).
 pub(crate) const GROUP_NONE: u8 = u8::MAX;
 
@@ -39,8 +44,9 @@ pub(crate) const GROUP_NONE: u8 = u8::MAX;
 /// it there. All fields but `pin` and the attached entries of `pages` are
 /// only accessed with the lock of class `class` held; attached entries never
 /// change, so readers holding a pin may read them without the lock. `pin`
-/// counts readers and writers working on its objects outside the lock;
-/// compaction never moves objects out of a zspage with a non-zero pin.
+/// counts readers and writers working on its objects outside the lock,
+/// plus [`MIGRATING`] while compaction empties it; compaction only claims a
+/// zspage whose pin is zero.
 #[repr(C)]
 pub(crate) struct Zspage {
     /// The zspage's pages, in stream order; `pages[0]` is the table's first
@@ -66,7 +72,8 @@ pub(crate) struct Zspage {
     pub(crate) npages: u8,
     /// Attached pages: the non-null prefix of `pages`.
     pub(crate) backed: u8,
-    /// Readers/writers accessing objects without the class lock.
+    /// Readers/writers accessing objects without the class lock, and
+    /// [`MIGRATING`]. Never the first word: the table's free list uses that.
     pub(crate) pin: AtomicU32,
 }
 
@@ -179,23 +186,54 @@ pub(crate) fn free_header(next: u16) -> u32 {
 pub(crate) unsafe fn init(d: *mut Zspage, page: *mut u8, npages: usize, class: usize, objs: usize) {
     let mut pages = [core::ptr::null_mut(); MAX_PAGES];
     pages[0] = page;
-    // SAFETY: exclusive access to the record (caller contract).
+    // Every field but `pin`, one by one: a lock-free reader that raced with
+    // the release of the zspage this record held before may still be adding
+    // to and taking from `pin` (see `pin_fast`); it stays balanced, and a
+    // new descriptor leaf is zeroed, so it needs no reset.
+    // SAFETY: exclusive access to the record's other fields (caller
+    // contract); raw field pointers, no reference to the whole record.
     unsafe {
-        d.write(Zspage {
-            pages,
-            next: NONE,
-            prev: NONE,
-            inuse: 0,
-            free_head: NO_OBJ,
-            objs: objs as u16,
-            next_fresh: 0,
-            class: class as u8,
-            group: GROUP_NONE,
-            npages: npages as u8,
-            backed: 1,
-            pin: AtomicU32::new(0),
-        });
+        addr_of_mut!((*d).pages).write(pages);
+        addr_of_mut!((*d).next).write(NONE);
+        addr_of_mut!((*d).prev).write(NONE);
+        addr_of_mut!((*d).inuse).write(0);
+        addr_of_mut!((*d).free_head).write(NO_OBJ);
+        addr_of_mut!((*d).objs).write(objs as u16);
+        addr_of_mut!((*d).next_fresh).write(0);
+        addr_of_mut!((*d).class).write(class as u8);
+        addr_of_mut!((*d).group).write(GROUP_NONE);
+        addr_of_mut!((*d).npages).write(npages as u8);
+        addr_of_mut!((*d).backed).write(1);
     }
+}
+
+/// Claims zspage `d` for compaction: succeeds only while no reader or
+/// writer holds a pin, and makes every later lock-free pin fall back to the
+/// class lock until [`end_compaction`].
+///
+/// # Safety
+///
+/// `d` is a live zspage of a class whose lock the caller holds.
+pub(crate) unsafe fn claim_for_compaction(d: *mut Zspage) -> bool {
+    // SAFETY: `d` is live (caller contract); `pin` is atomic. Acquire pairs
+    // with the release of the last unpin, so the pinned accesses are done.
+    unsafe {
+        (*d).pin
+            .compare_exchange(0, MIGRATING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+/// Ends a compaction claim of `d`, with release ordering: a lock-free pin
+/// that sees the flag gone also sees every handle entry the compaction
+/// rewrote.
+///
+/// # Safety
+///
+/// `d` is a live descriptor record that the caller claimed.
+pub(crate) unsafe fn end_compaction(d: *mut Zspage) {
+    // SAFETY: the record lives as long as the table; `pin` is atomic.
+    unsafe { (*d).pin.fetch_and(!MIGRATING, Ordering::Release) };
 }
 
 /// Slots of a `size`-byte class with `objs` slots that lie entirely in the
