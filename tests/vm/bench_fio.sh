@@ -47,9 +47,14 @@ run_job() {
 # job to job), so that each rzram figure has a zram figure taken seconds
 # apart; the host's load changes over minutes. zram's lines are named
 # zram/<allocator> after the rzram device they pair with.
+# Within a round the order flips from job to job across devices and data
+# kinds (5 jobs: each block starts the other way round from the last), and
+# each round starts the other way round from the round before, so no job
+# runs on the same side of its pair in every round.
 round=1
 eflip=0
 while [ $round -le $ROUNDS ]; do
+    flip=$((round % 2))
     for kind in c50 real; do
         for a in zsmalloc zbud z3fold; do
             set -- $(dev_up zram) $(dev_up rzram-$a)
@@ -71,7 +76,6 @@ while [ $round -le $ROUNDS ]; do
             echo "BENCHMM zram/$a $kind $round $(awk '{print $1, $2, $3}' $zs/mm_stat)"
             bench_fill $kind $rn $SIZE_MIB
             echo "BENCHMM rzram-$a $kind $round $(awk '{print $1, $2, $3}' $rs/mm_stat)"
-            flip=0
             for j in $JOBS; do
                 if [ $flip = 0 ]; then
                     run_job $kind $j zram/$a $zn $round
