@@ -102,9 +102,11 @@ for c in $cases; do
     if [ "$SMOKE" = 1 ]; then
         expect_num "$tag: memhog's VmSwap peak in kB exceeds a quarter of the available memory" "${swapped:-0}" -gt $((avail * 1024 / 4))
     else
-        # 2/3 of the available memory, or half of memhog if that is less
-        # (the debug kernel's 1.1x, where Shmem takes its share of swap).
-        want=$((avail * 2 / 3)); [ $((size / 2)) -lt $want ] && want=$((size / 2))
+        # 2/3 of the available memory, or a third of memhog if that is
+        # less (the debug kernel's 1.1x and 1.3x, where most of Shmem is the
+        # unswappable ballast: there the peak was 49% of memhog in runs with
+        # the swap reserve, as the pool itself takes memory memhog had).
+        want=$((avail * 2 / 3)); [ $((size / 3)) -lt $want ] && want=$((size / 3))
         expect_num "$tag: memhog's VmSwap peak in kB exceeds $want MiB" "${swapped:-0}" -gt $((want * 1024))
     fi
     expect_num "$tag: mem_used_max" "$(mm_stat_col 5)" -gt 0
