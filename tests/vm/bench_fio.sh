@@ -11,7 +11,7 @@
 . /tests/lib.sh
 
 DEVS="zram rzram-zsmalloc rzram-zbud rzram-z3fold"
-if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=5; RUNTIME=3; fi
+if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; else ROUNDS=5; RUNTIME=2; fi
 SIZE_MIB=256
 
 check "modprobe zram" modprobe zram
