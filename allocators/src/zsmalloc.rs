@@ -271,10 +271,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         if before & zspage::MIGRATING != 0 || entry.load(Ordering::Acquire) != e {
             return None;
         }
-        // SAFETY: by the argument above `d` is a live zspage that holds the
-        // object and whose set-up is visible (the entry was stored after it
-        // with release ordering); `class` and the object's header change
-        // only when the record is reused or the object freed or moved.
+        // By the argument above `d` is a live zspage that holds the object
+        // and whose set-up is visible (the entry was stored after it with
+        // release ordering); `class` and the object's header change only
+        // when the record is reused or the object freed or moved.
+        // SAFETY: `d` is live and pinned, so these reads see its fields.
         let ok = unsafe {
             (*d).class as usize == c
                 && h.len() + OBJ_HEADER <= size
