@@ -115,15 +115,15 @@ corpus=$(grep -a '^# corpus' "$log" | tr -d '\r' | sed 's/^# //' | head -n1)
 swapnote=$(grep -a '^# swap:' "$log" | tr -d '\r' | sed 's/^# swap: //' | head -n1)
 rounds=$(grep -a '^BENCH ' "$log" | awk '{print $5}' | sort -u | wc -l)
 
-# One markdown table from the raw BENCH/BENCHMM/BENCHSWAP lines: medians of
-# the rounds, and rzram / zram next to each rzram cell (for the swap time,
-# zram's time / rzram's, so that above 1 means rzram is faster everywhere).
 # One markdown table from the raw BENCH/BENCHMM/BENCHSWAP lines. The zram
 # column is the median of every zram run (zram/<allocator> lines: zram
 # measured next to that allocator); an rzram cell is the median of its
 # rounds, and its ×zram the median over rounds of rzram / the zram run next
 # to it (for swap: zram's time / rzram's, same round), so above 1 means
 # rzram is faster everywhere; in brackets the lowest and highest round.
+# The last column, zram A/A, is zram against itself (see aa() below): how
+# far apart two runs of the same driver land, the noise floor of the
+# ×zram columns.
 tables=$(grep -a -E '^BENCH(MM|SWAP)? ' "$log" | tr -d '\r' | awk '
 function median(s,   a, n, i, j, t) {
     n = split(s, a, " ")
@@ -156,6 +156,23 @@ function ratio(x, key, inv,   r, z, v, s, q) {
     }
     return s == "" ? "-" : median(s)
 }
+# aa(key, inv): the noise floor. In each round zram runs once next to each
+# allocator; the zram runs next to zbud and z3fold over the one next to
+# zsmalloc are zram against itself (A/A), minutes apart. Median and spread
+# (rmin, rmax) of those ratios over all rounds.
+function aa(key, inv,   r, x, a, b, q, s) {
+    s = ""
+    for (r = 1; r <= maxr; r++) for (x = 2; x <= 3; x++) {
+        a = one["zram-zsmalloc" SUBSEP key SUBSEP r]; b = one["zram-" (x == 2 ? "zbud" : "z3fold") SUBSEP key SUBSEP r]
+        if (a > 0 && b > 0) {
+            q = inv ? a / b : b / a
+            if (s == "" || q < rmin) rmin = q
+            if (s == "" || q > rmax) rmax = q
+            s = s " " q
+        }
+    }
+    return s == "" ? "-" : median(s)
+}
 $1 == "BENCH" {
     job = $4
     if (job ~ /^seq/) v = (job == "seqread" ? $6 : $8) / 1024        # MiB/s
@@ -179,16 +196,17 @@ END {
     jname["mixed"] = "4 KiB 70/30 randrw x4 jobs, IOPS"
     hdr = "| job | data | zram"; sep = "|---|---|---:"
     for (x = 1; x <= nx; x++) { hdr = hdr " | rzram " xs[x] " | ×zram"; sep = sep "|---:|---:" }
+    hdr = hdr " | zram A/A"; sep = sep "|---:"
     print hdr " |"; print sep "|"
     for (r = 1; r <= nrow; r++) {
         key = rk[r] SUBSEP rj[r]
         line = "| " jname[rj[r]] " | " kname[rk[r]] " | " num(median(vals["zram" SUBSEP key]))
         for (x = 1; x <= nx; x++) line = line " | " num(median(vals["rzram-" xs[x] SUBSEP key])) " | " fmt2(ratio(xs[x], key, 0))
-        print line " |"
+        print line " | " fmt2(aa(key, 0)) " |"
     }
     line = "| swap: memhog run time, s (×zram = zram time / rzram time) | memhog pattern | " median(vals["zram" SUBSEP "swap"])
     for (x = 1; x <= nx; x++) line = line " | " median(vals["rzram-" xs[x] SUBSEP "swap"]) " | " fmt2(ratio(xs[x], "swap", 1))
-    print line " |"
+    print line " | " fmt2(aa("swap", 1)) " |"
     print ""
     print "Memory after filling the 256 MiB device (medians; ×zram for mem_used_total):"
     print ""

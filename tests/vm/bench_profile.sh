@@ -2,8 +2,9 @@
 # host samples the guest's program counters through QEMU's gdb stub while
 # this script runs each phase; the phases are marked on the console.
 # Phases: 4 KiB 70/30 randrw with 4 jobs, on fio-50%-compressible data and
-# on real-file content (bench_fio.sh's corpus and pattern), on zram and on
-# rzram (zsmalloc), each after a fill of the same kind; then bench_fio.sh's
+# on real-file content (bench_fio.sh's corpus and pattern), and 4 KiB
+# randwrite (one job) on real-file content, on zram and on rzram
+# (zsmalloc), each after a fill of the same kind; then bench_fio.sh's
 # swap workload (memhog, MemAvailable + 128 MiB, one pass) on each.
 # The kernel's symbol table is printed last (KSYM lines) so that the host
 # can name the sampled addresses, modules included.
@@ -19,12 +20,20 @@ for kind in c50 real; do
         set -- $(dev_up $d)
         n=$1; s=$2
         bench_fill $kind $n 256
-        ph=$d-$kind-mixed
-        echo "PROFILE-START $ph"
-        # shellcheck disable=SC2086 # the option list is meant to split
-        out=$($FIO --name=mixed --filename=$n --size=256M --time_based --runtime=$SECS \
-            --rw=randrw --rwmixread=70 --bs=4k --numjobs=4 $data | tail -n 1)
-        echo "PROFILE-END $ph $(echo "$out" | awk -F';' '{print $7, $8, $48, $49}')"
+        jobs=mixed
+        [ $kind = real ] && jobs="mixed randwrite"
+        for j in $jobs; do
+            case $j in
+                mixed) args="--rw=randrw --rwmixread=70 --numjobs=4" ;;
+                randwrite) args="--rw=randwrite" ;;
+            esac
+            ph=$d-$kind-$j
+            echo "PROFILE-START $ph"
+            # shellcheck disable=SC2086 # the option lists are meant to split
+            out=$($FIO --name=$j --filename=$n --size=256M --time_based --runtime=$SECS \
+                --bs=4k $args $data | tail -n 1)
+            echo "PROFILE-END $ph $(echo "$out" | awk -F';' '{print $7, $8, $48, $49}')"
+        done
         echo 1 > $s/reset
     done
 done
