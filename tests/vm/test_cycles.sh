@@ -35,8 +35,8 @@ depot_kib() {
     if [ -r $DEPOT ]; then awk '/^pools:/ {print $2 * 16}' $DEPOT; else echo 0; fi
 }
 # Free pages on the per-CPU lists, in KiB. MemFree leaves them out, and
-# the lists hold up to the low watermark per CPU (a few MiB here), more or
-# less from one moment to the next: as much as the 1% the check allows.
+# what the lists hold changes by megabytes from one moment to the next (2
+# to 10 MiB in these guests), more than the 1% the check allows.
 pcp_kib() { awk '$1 == "count:" {n += $2} END {print n * 4}' /proc/zoneinfo; }
 memfree() {
     drop_caches; sleep 1; drop_caches
