@@ -140,38 +140,39 @@ function put(dev, key, round, v,   a) {
     else { add(dev SUBSEP key, v); one[dev SUBSEP key SUBSEP round] = v }
     if (round > maxr) maxr = round
 }
+# keep(A, B, inv): adds A / B (B / A if inv) to the ratios collected in
+# qs, widening their spread in rmin and rmax; a missing or zero figure
+# adds nothing. qs_median() is their median, or "-".
+function keep(a, b, inv,   q) {
+    if (a > 0 && b > 0) {
+        q = inv ? b / a : a / b
+        if (qs == "" || q < rmin) rmin = q
+        if (qs == "" || q > rmax) rmax = q
+        qs = qs " " q
+    }
+}
+function qs_median() { return qs == "" ? "-" : median(qs) }
 # ratio(X, key, inv): median over rounds of rzram-X / its zram (inverted for times).
 # The spread of the per-round ratios is left in rmin and rmax.
-function ratio(x, key, inv,   r, z, v, s, q) {
-    s = ""
+function ratio(x, key, inv,   r, z) {
+    qs = ""
     for (r = 1; r <= maxr; r++) {
         z = one["zram-" x SUBSEP key SUBSEP r]; if (z == "") z = one["zram" SUBSEP key SUBSEP r]
-        v = one["rzram-" x SUBSEP key SUBSEP r]
-        if (z > 0 && v > 0) {
-            q = inv ? z / v : v / z
-            if (s == "" || q < rmin) rmin = q
-            if (s == "" || q > rmax) rmax = q
-            s = s " " q
-        }
+        keep(one["rzram-" x SUBSEP key SUBSEP r], z, inv)
     }
-    return s == "" ? "-" : median(s)
+    return qs_median()
 }
 # aa(key, inv): the noise floor. In each round zram runs once next to each
 # allocator; the zram runs next to zbud and z3fold over the one next to
 # zsmalloc are zram against itself (A/A), minutes apart. Median and spread
 # (rmin, rmax) of those ratios over all rounds.
-function aa(key, inv,   r, x, a, b, q, s) {
-    s = ""
-    for (r = 1; r <= maxr; r++) for (x = 2; x <= 3; x++) {
-        a = one["zram-zsmalloc" SUBSEP key SUBSEP r]; b = one["zram-" (x == 2 ? "zbud" : "z3fold") SUBSEP key SUBSEP r]
-        if (a > 0 && b > 0) {
-            q = inv ? a / b : b / a
-            if (s == "" || q < rmin) rmin = q
-            if (s == "" || q > rmax) rmax = q
-            s = s " " q
-        }
+function aa(key, inv,   r) {
+    qs = ""
+    for (r = 1; r <= maxr; r++) {
+        keep(one["zram-zbud" SUBSEP key SUBSEP r], one["zram-zsmalloc" SUBSEP key SUBSEP r], inv)
+        keep(one["zram-z3fold" SUBSEP key SUBSEP r], one["zram-zsmalloc" SUBSEP key SUBSEP r], inv)
     }
-    return s == "" ? "-" : median(s)
+    return qs_median()
 }
 $1 == "BENCH" {
     job = $4
