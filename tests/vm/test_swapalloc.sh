@@ -100,7 +100,13 @@ for c in $cases; do
     no_oom "$tag: no OOM kill"
     swapped=$(echo "$out" | sed -n 's/.*VmSwap: *\([0-9]*\) kB.*/\1/p' | sort -n | tail -n 1)
     if [ "$SMOKE" = 1 ]; then
-        expect_num "$tag: memhog's VmSwap peak in kB exceeds a quarter of the available memory" "${swapped:-0}" -gt $((avail * 1024 / 4))
+        # memhog is only 1.2x the available memory here, and that memory
+        # includes Shmem, which can go to swap in memhog's place, so only
+        # the excess is sure to be swapped: want at least half of it from
+        # memhog (a bar near the whole excess depends on how many pages
+        # the pool itself takes).
+        want=$(((size - avail) * 1024 / 2))
+        expect_num "$tag: memhog's VmSwap peak in kB exceeds half of its excess over the available memory" "${swapped:-0}" -gt $want
     else
         # 2/3 of the available memory, or a third of memhog if that is
         # less (the debug kernel's 1.1x and 1.3x, where most of Shmem is the
