@@ -13,7 +13,7 @@
 DEVS="zram rzram-zsmalloc rzram-zbud rzram-z3fold"
 # RAMP: seconds each job runs before fio starts counting, so that its
 # start (threads, first I/Os, code the emulator has not translated yet)
-# stays out of the figure; that transient made 2 s jobs swing widely.
+# stays out of a figure that covers only 2 s.
 if [ "$SMOKE" = 1 ]; then ROUNDS=1; RUNTIME=1; RAMP=0; else ROUNDS=5; RUNTIME=2; RAMP=1; fi
 SIZE_MIB=256
 
