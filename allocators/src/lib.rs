@@ -13,7 +13,9 @@
 //! The crate is `no_std` without liballoc. The kernel module compiles these
 //! files unchanged as a module tree, so the sources refer to each other only
 //! through `super::` paths and this file holds nothing but the module list.
-#![cfg_attr(not(test), no_std)]
+// `no_std` on the host; in the kernel this file is a module of the rzram
+// crate (target_os "none"), where the crate root already is `no_std`.
+#![cfg_attr(not(any(test, target_os = "none")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

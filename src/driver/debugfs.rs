@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/kernel/debug/rzram/rzramN/`: the allocator's per-class statistics
+//! (`classes`) and one line per stored page (`block_state`).
+
+use core::fmt;
+use kernel::{
+    debugfs::{Dir, File},
+    prelude::*,
+    str::CString,
+    sync::Arc,
+};
+
+use super::Device;
+use crate::portable::slot::SlotContent;
+
+/// A device's debugfs directory; removed on drop. Each file holds a
+/// reference to the device, so the device outlives every read.
+pub(crate) struct DeviceFiles {
+    _classes: Pin<KBox<File<Arc<Device>>>>,
+    _block_state: Pin<KBox<File<Arc<Device>>>>,
+    _dir: Dir,
+}
+
+impl DeviceFiles {
+    /// Creates `rzram<id>/` under `root` for `device`.
+    pub(crate) fn new(root: &Dir, device: Arc<Device>) -> Result<Self> {
+        let name = CString::try_from_fmt(fmt!("rzram{}", device.id))?;
+        let dir = root.subdir(&name);
+        let classes = KBox::pin_init(
+            dir.read_callback_file(c"classes", device.clone(), &write_classes),
+            GFP_KERNEL,
+        )?;
+        let block_state = KBox::pin_init(
+            dir.read_callback_file(c"block_state", device, &write_block_state),
+            GFP_KERNEL,
+        )?;
+        Ok(DeviceFiles {
+            _classes: classes,
+            _block_state: block_state,
+            _dir: dir,
+        })
+    }
+}
+
+fn write_classes(d: &Arc<Device>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    d.with_store(|b| {
+        let Some(b) = b else {
+            return writeln!(f, "not initialised");
+        };
+        writeln!(f, "allocator: {}", b.pool.name())?;
+        writeln!(
+            f,
+            "{:>5} {:>6} {:>5} {:>5} {:>10} {:>10} {:>8} {:>8}",
+            "class", "size", "ppz", "opz", "obj_used", "obj_alloc", "zspages", "pages"
+        )?;
+        let (mut used, mut pages) = (0usize, 0usize);
+        for i in 0..b.pool.class_count() {
+            let Some(c) = b.pool.class_stats(i) else {
+                continue;
+            };
+            used += c.objs_in_use;
+            pages += c.pages;
+            writeln!(
+                f,
+                "{:5} {:6} {:5} {:5} {:10} {:10} {:8} {:8}",
+                i,
+                c.size,
+                c.pages_per_zspage,
+                c.objs_per_zspage,
+                c.objs_in_use,
+                c.objs_allocated,
+                c.zspages,
+                c.pages
+            )?;
+        }
+        writeln!(
+            f,
+            "total: {} objects in {} class pages, {} pool pages",
+            used,
+            pages,
+            b.pool.total_pages()
+        )?;
+        writeln!(f, "slot table: {} pages", b.table_pages())
+    })
+}
+
+/// One line per page holding data: index, stored bytes and flags
+/// (`s` same-filled, `h` huge), zram's `block_state` without access times.
+fn write_block_state(d: &Arc<Device>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut ret = Ok(());
+    d.for_each_content(|index, content| {
+        if ret.is_err() {
+            return;
+        }
+        let (size, same, huge) = match content {
+            SlotContent::Empty => return,
+            SlotContent::Same(_) => (0, 's', '.'),
+            SlotContent::Stored { size, huge, .. } => (size, '.', if huge { 'h' } else { '.' }),
+        };
+        ret = writeln!(f, "{:12} {:5} {}{}", index, size, same, huge);
+    });
+    ret
+}

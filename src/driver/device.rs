@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-device state: settings, the life cycle (init by `disksize`, `reset`)
+//! and the knobs sysfs turns. The page read/write paths are in `rw.rs`.
+//!
+//! A device starts uninitialised (capacity 0) with its settings in
+//! [`Config`]. Writing `disksize` builds its [`Store`]: the slot table, the
+//! compression streams and the object pool. `reset` tears it down again.
+//! How the store is published to the I/O path and taken back safely is
+//! `glue/lifecycle.rs`'s business; this file decides when.
+//!
+//! Locking: the settings lock (zram's `dev_lock`) serialises every settings
+//! change, the store's creation and destruction, and sysfs readers that
+//! look into the store. The I/O path does not take it. Lock order: the
+//! registry mutex, the disk's `open_mutex`, the settings lock, then the
+//! I/O-path locks of `rw.rs`.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+
+use crate::{
+    allocators::{Backend, PAGE_SIZE},
+    glue::{
+        lifecycle::Lifecycle,
+        pages::{self, KernelSlotTable, Pool},
+        percpu::PerCpu,
+        slot_lock::SlotLocks,
+    },
+    portable::{
+        parse::AlgorithmParams,
+        slot::{self, Slot},
+        slot_table::SlotTableError,
+        stats::Stats,
+    },
+    zcomp::{self, CodecOps, Streams, BACKENDS},
+};
+
+/// Settings chosen before `disksize`; they apply when the store is built.
+pub(crate) struct Config {
+    pub(crate) codec: &'static CodecOps,
+    /// `algorithm_params level=`; `None` is the codec's default.
+    pub(crate) level: Option<i32>,
+    pub(crate) allocator: Backend,
+}
+
+impl Config {
+    const fn new() -> Self {
+        Config {
+            codec: BACKENDS[0],
+            level: None,
+            allocator: Backend::Zsmalloc,
+        }
+    }
+}
+
+/// A page-sized buffer for I/O smaller than a page (read-modify-write).
+type PartialPage = KVVec<u8>;
+
+/// What exists once `disksize` is set (zram's meta and compressors).
+///
+/// # Invariants
+///
+/// `slots` has `disksize / PAGE_SIZE` slots; every stored slot's handle is
+/// an object of `pool`, owned by that slot; every partial buffer is one
+/// page long.
+pub(crate) struct Store {
+    pub(crate) disksize: u64,
+    /// One slot per page, in chunks allocated on first write.
+    slots: KernelSlotTable,
+    /// How slot locks wait, and their lockdep class.
+    pub(super) locks: SlotLocks,
+    pub(crate) streams: Streams,
+    pub(crate) pool: KBox<Pool>,
+    /// Bounce pages for sub-page I/O, one per CPU so that concurrent
+    /// sub-page I/O does not serialise.
+    pub(super) partial: PerCpu<PartialPage>,
+}
+
+impl Store {
+    fn new(disksize: u64, slots: usize, config: &Config) -> Result<Self> {
+        Ok(Store {
+            disksize,
+            slots: pages::new_slot_table(slots)?,
+            locks: SlotLocks::new()?,
+            streams: Streams::new(config.codec, config.level)?,
+            pool: pages::new_pool(config.allocator)?,
+            // Its own lock class: a partial buffer is taken before a slot
+            // lock, a stream after one, and lockdep must tell them apart.
+            partial: PerCpu::new(c"rzram_partial", kernel::static_lock_class!(), || {
+                Ok(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?)
+            })?,
+        })
+    }
+
+    /// Number of pages the device holds.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot of page `index` for reading or freeing: `None` if it was
+    /// never written (it reads as zeroes). `EIO` beyond the end.
+    pub(super) fn slot(&self, index: usize) -> Result<Option<&Slot>> {
+        if index >= self.slots.len() {
+            return Err(EIO);
+        }
+        Ok(self.slots.get(index))
+    }
+
+    /// The slot of page `index` for storing into. May sleep (it may have to
+    /// allocate a chunk of the table), so it is called before any slot lock
+    /// is taken. `ENOMEM` if no page can be had.
+    pub(super) fn slot_for_write(&self, index: usize) -> Result<&Slot> {
+        self.slots.get_or_alloc(index).map_err(|e| match e {
+            SlotTableError::OutOfRange => EIO,
+            SlotTableError::NoMemory => ENOMEM,
+        })
+    }
+
+    /// Calls `f` for every slot that may hold data, in index order.
+    pub(crate) fn for_each_slot(&self, f: impl FnMut(usize, &Slot)) {
+        self.slots.for_each(f);
+    }
+
+    /// Pages the slot table's chunks take.
+    pub(crate) fn table_pages(&self) -> usize {
+        self.slots.chunks_allocated()
+    }
+}
+
+/// One rzram device.
+///
+/// # Invariants
+///
+/// `mem_limit` is in pages (0: none). `stats` counts what the store holds:
+/// every content set into a slot was counted once by `account`, and
+/// uncounted once by `release` when it left the slot.
+#[pin_data]
+pub(crate) struct Device {
+    pub(crate) id: u32,
+    /// Settings, the store and the disk (`glue/lifecycle.rs`).
+    #[pin]
+    life: Lifecycle<Config, Store>,
+    /// `mem_limit` in pages; 0 means no limit.
+    mem_limit: AtomicU64,
+    pub(crate) stats: Stats,
+}
+
+impl Device {
+    pub(crate) fn new(id: u32) -> impl PinInit<Self, Error> {
+        try_pin_init!(Device {
+            id,
+            life <- Lifecycle::new(Config::new()),
+            mem_limit: AtomicU64::new(0),
+            stats: Stats::new(),
+        })
+    }
+
+    /// The life cycle, for the glue.
+    pub(crate) fn life(&self) -> &Lifecycle<Config, Store> {
+        &self.life
+    }
+
+    /// Runs `f` with the settings locked and the store, if any.
+    pub(crate) fn with_config<R>(&self, f: impl FnOnce(&mut Config, Option<&Store>) -> R) -> R {
+        let mut locked = self.life.lock();
+        let (config, store) = locked.parts();
+        f(config, store)
+    }
+
+    /// Runs `f` on the store under the settings lock; `None` before init.
+    pub(crate) fn with_store<R>(&self, f: impl FnOnce(Option<&Store>) -> R) -> R {
+        self.with_config(|_, s| f(s))
+    }
+
+    /// Settings may change only before `disksize`: `EBUSY` afterwards.
+    fn configure(&self, f: impl FnOnce(&mut Config) -> Result) -> Result {
+        self.with_config(|config, s| match s {
+            Some(_) => Err(EBUSY),
+            None => f(config),
+        })
+    }
+
+    pub(crate) fn set_codec(&self, name: &[u8]) -> Result {
+        let ops = zcomp::find(name).ok_or(EINVAL)?;
+        self.configure(|c| {
+            c.codec = ops;
+            Ok(())
+        })
+    }
+
+    /// `algorithm_params`: only the primary compressor (priority 0) exists.
+    pub(crate) fn set_algorithm_params(&self, p: &AlgorithmParams<'_>) -> Result {
+        if p.dict.is_some() || p.deflate_winbits.is_some() {
+            return Err(EINVAL);
+        }
+        if p.priority.is_some_and(|prio| prio != 0) {
+            return Err(EINVAL);
+        }
+        self.configure(|c| {
+            if let Some(name) = p.algo {
+                if !zcomp::find(name).is_some_and(|ops| core::ptr::eq(ops, c.codec)) {
+                    return Err(EINVAL);
+                }
+            }
+            c.codec.check_level(p.level)?;
+            c.level = p.level;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn set_allocator(&self, name: &[u8]) -> Result {
+        let backend = Backend::from_name(name).ok_or(EINVAL)?;
+        self.configure(|c| {
+            c.allocator = backend;
+            Ok(())
+        })
+    }
+
+    /// Sets the size and builds the store; `EBUSY` once initialised. The
+    /// disk's size changes under the settings lock, with the store.
+    pub(crate) fn set_disksize(&self, bytes: u64) -> Result {
+        let bytes = slot::page_align(bytes).ok_or(EINVAL)?;
+        let slots = slot::slots_for_disksize(bytes).ok_or(EINVAL)?;
+        if slots == 0 {
+            return Err(EINVAL);
+        }
+        let mut locked = self.life.lock();
+        let (config, store) = locked.parts();
+        if store.is_some() {
+            return Err(EBUSY);
+        }
+        let store = KBox::new(Store::new(bytes, slots, config)?, GFP_KERNEL)?;
+        locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)
+    }
+
+    /// `mem_limit` in bytes, rounded up to pages; 0 removes the limit.
+    pub(crate) fn set_mem_limit(&self, bytes: u64) {
+        let pages = bytes.div_ceil(PAGE_SIZE as u64);
+        let _locked = self.life.lock();
+        self.mem_limit.store(pages, Ordering::Relaxed);
+    }
+
+    pub(crate) fn mem_limit_pages(&self) -> u64 {
+        self.mem_limit.load(Ordering::Relaxed)
+    }
+
+    /// `mem_used_max` store: restart the high-water mark from now.
+    pub(crate) fn reset_mem_used_max(&self) {
+        self.with_store(|s| {
+            if let Some(s) = s {
+                self.stats.set_max_used(s.pool.total_pages() as u64);
+            }
+        })
+    }
+
+    /// `compact`: `EINVAL` before init, as zram.
+    pub(crate) fn compact(&self) -> Result {
+        self.with_store(|s| {
+            let s = s.ok_or(EINVAL)?;
+            let freed = s.pool.compact();
+            Stats::add(&self.stats.pages_compacted, freed as u64);
+            Ok(())
+        })
+    }
+
+    /// `reset`: frees all data and settings; `EBUSY` while open. The store
+    /// goes, the size drops to 0 and the settings return to their defaults
+    /// in one critical section of the settings lock, so a racing
+    /// `disksize` sees either the old device or the new one.
+    pub(crate) fn reset(&self) -> Result {
+        let claim = self.life.claim()?;
+        self.life.disk.sync();
+        let old = {
+            let mut locked = self.life.lock();
+            let old = locked.retire(&claim);
+            *locked.parts().0 = Config::new();
+            self.mem_limit.store(0, Ordering::Relaxed);
+            self.stats.reset();
+            old
+        };
+        // Freeing the pool and the table can take a while: not under the lock.
+        drop(old);
+        drop(claim);
+        Ok(())
+    }
+
+    /// Memory the stored pages take, in pages (0 before init).
+    pub(crate) fn mem_used_pages(&self) -> usize {
+        self.with_store(|s| s.map_or(0, |s| s.pool.total_pages()))
+    }
+}

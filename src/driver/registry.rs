@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The set of devices: created at load (`num_devices`), by `hot_add`,
+//! removed by `hot_remove` and at unload.
+//!
+//! One global mutex guards the list, the major and the debugfs root. Lock
+//! order: this mutex, then a disk's `open_mutex` (taken to claim it), then
+//! its `config`. Disk attribute callbacks never take this mutex, so removing
+//! a disk (which waits for them) under it cannot deadlock.
+
+use kernel::{debugfs::Dir, prelude::*};
+
+use crate::glue::gendisk::{Disk, Major};
+
+/// Minor numbers are 20 bits wide, and each device takes one.
+const MAX_ID: usize = 1 << 20;
+
+/// What the global mutex protects.
+pub(crate) struct Registry {
+    major: Option<Major>,
+    debugfs: Option<Dir>,
+    /// Indexed by device id; `None` for removed ids, which are reused.
+    disks: KVec<Option<Disk>>,
+}
+
+impl Registry {
+    const fn new() -> Self {
+        Registry {
+            major: None,
+            debugfs: None,
+            disks: KVec::new(),
+        }
+    }
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: `init` initialises it at module load, before any other use.
+    unsafe(uninit) static DEVICES: Mutex<Registry> = Registry::new();
+}
+
+/// Sets up the major and debugfs root and creates `count` devices.
+pub(crate) fn init(module: &'static ThisModule, count: u32) -> Result {
+    // SAFETY: Called once, from module init, before any other use.
+    unsafe { DEVICES.init() };
+    let mut reg = DEVICES.lock();
+    reg.major = Some(Major::register(module)?);
+    reg.debugfs = Some(Dir::new(c"rzram"));
+    for _ in 0..count {
+        if let Err(e) = add_locked(&mut reg) {
+            drop(reg);
+            exit();
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Removes every device, then the major: the module is going away.
+pub(crate) fn exit() {
+    let mut reg = DEVICES.lock();
+    // Disks go first: they refer to the major's operations table. The
+    // vector itself is dropped too: the static outlives the module's use.
+    drop(core::mem::replace(&mut reg.disks, KVec::new()));
+    reg.debugfs = None;
+    reg.major = None;
+}
+
+/// `hot_add`: creates a device with the lowest free id and returns the id.
+pub(crate) fn add() -> Result<u32> {
+    add_locked(&mut DEVICES.lock())
+}
+
+fn add_locked(reg: &mut Registry) -> Result<u32> {
+    let id = reg
+        .disks
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(reg.disks.len());
+    if id >= MAX_ID {
+        return Err(ENOSPC);
+    }
+    let (Some(major), Some(root)) = (reg.major.as_ref(), reg.debugfs.as_ref()) else {
+        return Err(ENODEV);
+    };
+    let disk = Disk::add(major, root, id as u32)?;
+    match reg.disks.get_mut(id) {
+        Some(entry) => *entry = Some(disk),
+        None => reg.disks.push(Some(disk), GFP_KERNEL)?,
+    }
+    Ok(id as u32)
+}
+
+/// `hot_remove`: `ENODEV` if there is no such device, `EBUSY` if open.
+pub(crate) fn remove(id: usize) -> Result {
+    let mut reg = DEVICES.lock();
+    let entry = reg.disks.get_mut(id).ok_or(ENODEV)?;
+    let disk = entry.as_ref().ok_or(ENODEV)?;
+    let life = disk.device().life();
+    let claim = life.claim()?;
+    life.disk.sync();
+    // Kept until the disk is gone: nobody can open it in between.
+    claim.keep();
+    *entry = None;
+    // Trailing free ids are dropped so that the list does not only grow.
+    while reg.disks.last().is_some_and(Option::is_none) {
+        reg.disks.pop();
+    }
+    Ok(())
+}
