@@ -10,7 +10,10 @@
 
 use kernel::{debugfs::Dir, prelude::*};
 
-use crate::glue::gendisk::{Disk, Major};
+use crate::glue::{
+    gendisk::{Disk, Major},
+    global,
+};
 
 /// Minor numbers are 20 bits wide, and each device takes one.
 const MAX_ID: usize = 1 << 20;
@@ -24,7 +27,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Registry {
             major: None,
             debugfs: None,
@@ -33,41 +36,38 @@ impl Registry {
     }
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: `init` initialises it at module load, before any other use.
-    unsafe(uninit) static DEVICES: Mutex<Registry> = Registry::new();
-}
-
 /// Sets up the major and debugfs root and creates `count` devices.
 pub(crate) fn init(module: &'static ThisModule, count: u32) -> Result {
-    // SAFETY: Called once, from module init, before any other use.
-    unsafe { DEVICES.init() };
-    let mut reg = DEVICES.lock();
-    reg.major = Some(Major::register(module)?);
-    reg.debugfs = Some(Dir::new(c"rzram"));
-    for _ in 0..count {
-        if let Err(e) = add_locked(&mut reg) {
-            drop(reg);
-            exit();
-            return Err(e);
+    global::init();
+    let ret = global::with_registry(|reg| -> Result {
+        reg.major = Some(Major::register(module)?);
+        reg.debugfs = Some(Dir::new(c"rzram"));
+        for _ in 0..count {
+            add_locked(reg)?;
         }
+        Ok(())
+    })
+    .and_then(|r| r);
+    if ret.is_err() {
+        exit();
     }
-    Ok(())
+    ret
 }
 
 /// Removes every device, then the major: the module is going away.
 pub(crate) fn exit() {
-    let mut reg = DEVICES.lock();
-    // Disks go first: they refer to the major's operations table. The
-    // vector itself is dropped too: the static outlives the module's use.
-    drop(core::mem::replace(&mut reg.disks, KVec::new()));
-    reg.debugfs = None;
-    reg.major = None;
+    let _ = global::with_registry(|reg| {
+        // Disks go first: they refer to the major's operations table. The
+        // vector itself is dropped too: the static outlives the module's use.
+        drop(core::mem::replace(&mut reg.disks, KVec::new()));
+        reg.debugfs = None;
+        reg.major = None;
+    });
 }
 
 /// `hot_add`: creates a device with the lowest free id and returns the id.
 pub(crate) fn add() -> Result<u32> {
-    add_locked(&mut DEVICES.lock())
+    global::with_registry(add_locked)?
 }
 
 fn add_locked(reg: &mut Registry) -> Result<u32> {
@@ -92,18 +92,19 @@ fn add_locked(reg: &mut Registry) -> Result<u32> {
 
 /// `hot_remove`: `ENODEV` if there is no such device, `EBUSY` if open.
 pub(crate) fn remove(id: usize) -> Result {
-    let mut reg = DEVICES.lock();
-    let entry = reg.disks.get_mut(id).ok_or(ENODEV)?;
-    let disk = entry.as_ref().ok_or(ENODEV)?;
-    let life = disk.device().life();
-    let claim = life.claim()?;
-    life.disk.sync();
-    // Kept until the disk is gone: nobody can open it in between.
-    claim.keep();
-    *entry = None;
-    // Trailing free ids are dropped so that the list does not only grow.
-    while reg.disks.last().is_some_and(Option::is_none) {
-        reg.disks.pop();
-    }
-    Ok(())
+    global::with_registry(|reg| {
+        let entry = reg.disks.get_mut(id).ok_or(ENODEV)?;
+        let disk = entry.as_ref().ok_or(ENODEV)?;
+        let life = disk.device().life();
+        let claim = life.claim()?;
+        life.disk.sync();
+        // Kept until the disk is gone: nobody can open it in between.
+        claim.keep();
+        *entry = None;
+        // Trailing free ids are dropped so that the list does not only grow.
+        while reg.disks.last().is_some_and(Option::is_none) {
+            reg.disks.pop();
+        }
+        Ok(())
+    })?
 }
