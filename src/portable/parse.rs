@@ -463,11 +463,13 @@ impl<'a> PageWriter<'a> {
         self.len
     }
 
+    #[cfg(test)]
     /// The bytes written so far.
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
+    #[cfg(test)]
     /// Whether some output was dropped because the buffer was full.
     pub fn is_truncated(&self) -> bool {
         self.truncated

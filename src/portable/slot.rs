@@ -121,9 +121,11 @@ pub trait SlotWaiter {
     fn release(&self) {}
 }
 
+#[cfg(test)]
 /// Busy-waiting, for tests and for holders that never sleep.
 pub struct Spin;
 
+#[cfg(test)]
 impl SlotWaiter for Spin {
     fn wait(&self, flags: &AtomicUsize) {
         while flags.load(Ordering::Relaxed) & FLAG_LOCK != 0 {
@@ -190,6 +192,7 @@ impl Slot {
         None
     }
 
+    #[cfg(test)]
     /// Whether some thread holds the lock (a racy snapshot, for
     /// diagnostics and tests).
     pub fn is_locked(&self) -> bool {
@@ -342,6 +345,7 @@ pub const fn slots_for_disksize(bytes: u64) -> Option<usize> {
     Some(pages as usize)
 }
 
+#[cfg(test)]
 /// Bytes of a slot table with `slots` entries; `None` on overflow, like
 /// the kernel's `array_size()` saturating.
 pub const fn table_bytes(slots: usize) -> Option<usize> {

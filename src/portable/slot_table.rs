@@ -198,6 +198,7 @@ where
         }
     }
 
+    #[cfg(test)]
     /// The page provider chunks come from.
     pub fn pages(&self) -> &P {
         &self.pages
@@ -246,6 +247,7 @@ where
 }
 
 impl<'a, P: PageProvider> SlotTable<&'a mut [AtomicPtr<Slot>], P> {
+    #[cfg(test)]
     /// [`SlotTable::new`] over a borrowed directory, which the table holds
     /// exclusively; the directory is all null again after the table drops.
     pub fn new_borrowed(dir: &'a mut [AtomicPtr<Slot>], slots: usize, pages: P) -> Option<Self> {
