@@ -196,7 +196,7 @@ impl Disk {
         let device = Arc::pin_init(Device::new(id), GFP_KERNEL)?;
         // A page is the unit of compression: only page-sized, aligned I/O
         // reaches the driver, as in zram.
-        let page = bindings::PAGE_SIZE as u32;
+        let page = crate::allocators::PAGE_SIZE as u32;
         let mut lim = bindings::queue_limits {
             logical_block_size: page,
             physical_block_size: page,

@@ -11,7 +11,7 @@ use core::{cell::UnsafeCell, fmt};
 use kernel::{bindings, ffi::c_char, prelude::*};
 
 use super::gendisk;
-use crate::{driver::Device, portable::parse::PageWriter};
+use crate::{allocators::PAGE_SIZE, driver::Device, portable::parse::PageWriter};
 
 /// A show callback: formats the file's contents.
 pub(crate) type ShowFn = fn(&Device, &mut PageWriter<'_>) -> fmt::Result;
@@ -222,7 +222,7 @@ pub(crate) unsafe fn show_page(
     f: impl FnOnce(&mut PageWriter<'_>) -> fmt::Result,
 ) -> isize {
     // SAFETY: sysfs hands show callbacks a zeroed PAGE_SIZE buffer we own.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), bindings::PAGE_SIZE) };
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
     let mut w = PageWriter::new(page);
     // A full page truncates, as `sysfs_emit` does.
     let _ = f(&mut w);
