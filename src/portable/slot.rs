@@ -122,7 +122,7 @@ pub trait SlotWaiter {
 }
 
 #[cfg(test)]
-/// Busy-waiting, for tests and for holders that never sleep.
+/// Busy-waiting, for the host tests.
 pub struct Spin;
 
 #[cfg(test)]

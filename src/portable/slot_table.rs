@@ -246,8 +246,8 @@ where
     }
 }
 
+#[cfg(test)]
 impl<'a, P: PageProvider> SlotTable<&'a mut [AtomicPtr<Slot>], P> {
-    #[cfg(test)]
     /// [`SlotTable::new`] over a borrowed directory, which the table holds
     /// exclusively; the directory is all null again after the table drops.
     pub fn new_borrowed(dir: &'a mut [AtomicPtr<Slot>], slots: usize, pages: P) -> Option<Self> {

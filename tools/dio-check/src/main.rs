@@ -47,7 +47,9 @@ impl Misaligned {
         Misaligned { storage, start, len }
     }
     fn bytes(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.start + self.len]
+        // `new` made the storage `2 * BLOCK` longer than any start it picks.
+        let (start, len) = (self.start, self.len);
+        self.storage.get_mut(start..start + len).unwrap_or_default()
     }
 }
 
@@ -98,10 +100,11 @@ fn run(cfg: &Config) -> Result<String, String> {
     while done < blocks {
         let run = 1 + (next(&mut rng) % MAX_RUN as u64) as usize;
         let first = base + next(&mut rng) % (span - run as u64 + 1);
-        for k in 0..run {
-            fill_block(&mut buf.bytes()[k * BLOCK..(k + 1) * BLOCK], seed, first + k as u64);
+        let bytes = buf.bytes().get_mut(..run * BLOCK).ok_or("run longer than the buffer")?;
+        for (k, block) in bytes.chunks_exact_mut(BLOCK).enumerate() {
+            fill_block(block, seed, first + k as u64);
         }
-        file.write_all_at(&buf.bytes()[..run * BLOCK], first * BLOCK as u64)
+        file.write_all_at(bytes, first * BLOCK as u64)
             .map_err(|e| format!("write {run} blocks at block {first}: {e}"))?;
         written.extend((first..first + run as u64).map(|b| (b, run)));
         done += run as u64;
