@@ -24,7 +24,7 @@ SMOKE_T ?= test_busy test_limitload test_cycles
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test host-test vm-test smoke stress fuzz lab bench clean
+.PHONY: all module kernel toolchain run test lint host-test vm-test smoke stress fuzz lab bench clean
 
 all: module
 
@@ -40,6 +40,12 @@ module: kernel
 run: toolchain
 	@RZ_VM_SHOW=all $(SCRIPTS)/run-vm.sh test_swap
 
+# Every Rust file, module and host crates alike, in the kernel's format; the
+# host crates with the workspace's clippy lints (Cargo.toml) and no warning.
+lint:
+	rustfmt --check --edition 2021 --config-path .rustfmt.toml $$(git ls-files '*.rs')
+	cargo clippy -q --workspace --all-targets -- -D warnings
+
 host-test:
 	cargo test --workspace
 
@@ -53,7 +59,7 @@ smoke:
 stress:
 	@$(SCRIPTS)/stress.sh
 
-test: toolchain host-test vm-test smoke
+test: toolchain lint host-test vm-test smoke
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
