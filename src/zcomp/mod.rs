@@ -18,6 +18,9 @@ mod deflate;
 mod lz4;
 mod lz4hc;
 mod lzo;
+// A kernel without CONFIG_842_COMPRESS/DECOMPRESS (Debian's) exports no
+// sw842_*: 842 is then left out, as zram leaves out its backends.
+#[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
 mod sw842;
 mod zstd;
 
@@ -105,6 +108,7 @@ pub(crate) static BACKENDS: &[&CodecOps] = &[
     &lzo::LZO_RLE,
     &zstd::ZSTD,
     &deflate::DEFLATE,
+    #[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
     &sw842::SW842,
 ];
 
