@@ -36,6 +36,10 @@ module! {
             default: 1,
             description: "Number of pre-created rzram devices",
         },
+        zram_names: bool {
+            default: false,
+            description: "Register under zram's names (/dev/zramN, zram-control) for zram's tools",
+        },
     },
 }
 
@@ -58,8 +62,21 @@ impl kernel::Module for RzramModule {
             );
             return Err(EINVAL);
         }
-        driver::registry::init(module, count)?;
-        let control = match glue::class::ControlClass::register() {
+        let names = if module_parameters::zram_names.value() {
+            driver::names::Names::Zram
+        } else {
+            driver::names::Names::Rzram
+        };
+        if glue::class::path_exists(names.taken_marker()) {
+            pr_err!(
+                "zram_names={}: {:?} exists (is zram loaded?); not loading\n",
+                u8::from(names == driver::names::Names::Zram),
+                names.taken_marker()
+            );
+            return Err(EBUSY);
+        }
+        driver::registry::init(module, names, count)?;
+        let control = match glue::class::ControlClass::register(names) {
             Ok(c) => c,
             Err(e) => {
                 driver::registry::exit();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `/sys/kernel/debug/rzram/rzramN/`: the allocator's per-class statistics
+//! `/sys/kernel/debug/rzram/rzramN/` (`zram/zramN/` with `zram_names=1`): the allocator's per-class statistics
 //! (`classes`) and one line per stored page (`block_state`).
 
 use core::fmt;
@@ -23,9 +23,9 @@ pub(crate) struct DeviceFiles {
 }
 
 impl DeviceFiles {
-    /// Creates `rzram<id>/` under `root` for `device`.
-    pub(crate) fn new(root: &Dir, device: Arc<Device>) -> Result<Self> {
-        let name = CString::try_from_fmt(fmt!("rzram{}", device.id))?;
+    /// Creates `<prefix><id>/` under `root` for `device`.
+    pub(crate) fn new(root: &Dir, prefix: &str, device: Arc<Device>) -> Result<Self> {
+        let name = CString::try_from_fmt(fmt!("{}{}", prefix, device.id))?;
         let dir = root.subdir(&name);
         let classes = KBox::pin_init(
             dir.read_callback_file(c"classes", device.clone(), &write_classes),

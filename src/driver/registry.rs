@@ -10,6 +10,7 @@
 
 use kernel::{debugfs::Dir, prelude::*};
 
+use super::names::Names;
 use crate::glue::{
     gendisk::{Disk, Major},
     global,
@@ -36,12 +37,13 @@ impl Registry {
     }
 }
 
-/// Sets up the major and debugfs root and creates `count` devices.
-pub(crate) fn init(module: &'static ThisModule, count: u32) -> Result {
+/// Sets up the major and debugfs root under `names` and creates `count`
+/// devices.
+pub(crate) fn init(module: &'static ThisModule, names: Names, count: u32) -> Result {
     global::init();
     let ret = global::with_registry(|reg| -> Result {
-        reg.major = Some(Major::register(module)?);
-        reg.debugfs = Some(Dir::new(c"rzram"));
+        reg.major = Some(Major::register(module, names)?);
+        reg.debugfs = Some(Dir::new(names.block()));
         for _ in 0..count {
             add_locked(reg)?;
         }

@@ -7,7 +7,7 @@
 //! calls them, each behind a small safe type.
 
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::bindings;
+use kernel::{bindings, ffi::c_char};
 
 /// Per-segment callback of [`rzram_bio_for_each_segment`].
 pub(crate) type SegmentFn =
@@ -43,4 +43,5 @@ extern "C" {
     pub(crate) fn rzram_slot_wait(word: *mut c_ulong, bit: c_uint);
     pub(crate) fn rzram_slot_wake(word: *mut c_ulong, bit: c_uint);
     pub(crate) fn rzram_kmemleak_not_leak(ptr: *const c_void);
+    pub(crate) fn rzram_path_exists(path: *const c_char) -> bool;
 }

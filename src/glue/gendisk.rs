@@ -15,20 +15,20 @@ use core::{
 use kernel::{bindings, error::to_result, prelude::*, sync::Arc};
 
 use super::{bio::Bio, ffi, sysfs};
-use crate::driver::{debugfs::DeviceFiles, Device};
-
-/// Name of the major, of the disks (`rzramN`) and of the module.
-pub(crate) const NAME: &CStr = c"rzram";
+use crate::driver::{debugfs::DeviceFiles, names::Names, Device};
 
 /// A registered dynamic block major number, with the operations table of
 /// every disk under it.
 ///
 /// # Invariants
 ///
-/// `major` was returned by `__register_blkdev` and is unregistered on drop;
-/// `fops` is never moved or changed while a disk refers to it.
+/// `major` was returned by `__register_blkdev` for `names.block()` and is
+/// unregistered on drop; `fops` is never moved or changed while a disk
+/// refers to it.
 pub(crate) struct Major {
     major: c_uint,
+    /// The major's name and its disks' prefix.
+    names: Names,
     fops: KBox<bindings::block_device_operations>,
 }
 
@@ -41,7 +41,7 @@ unsafe impl Sync for Major {}
 impl Major {
     /// Registers a dynamic major and builds the operations table, owned by
     /// `module` so the module stays loaded while a disk is open.
-    pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
+    pub(crate) fn register(module: &'static ThisModule, names: Names) -> Result<Self> {
         let fops = KBox::new(
             bindings::block_device_operations {
                 submit_bio: Some(submit_bio),
@@ -52,19 +52,19 @@ impl Major {
             },
             GFP_KERNEL,
         )?;
-        // SAFETY: `NAME` is a NUL-terminated string that lives forever; a null
-        // probe callback is allowed.
-        let ret = unsafe { bindings::__register_blkdev(0, NAME.as_char_ptr(), None) };
+        // SAFETY: The name is a NUL-terminated string that lives forever; a
+        // null probe callback is allowed.
+        let ret = unsafe { bindings::__register_blkdev(0, names.block().as_char_ptr(), None) };
         let major = c_uint::try_from(ret).map_err(|_| Error::from_errno(ret))?;
-        // INVARIANT: `major` was just registered.
-        Ok(Major { major, fops })
+        // INVARIANT: `major` was just registered under `names.block()`.
+        Ok(Major { major, names, fops })
     }
 }
 
 impl Drop for Major {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the major is registered under `NAME`.
-        unsafe { bindings::unregister_blkdev(self.major, NAME.as_char_ptr()) };
+        // SAFETY: By the type invariant the major is registered under this name.
+        unsafe { bindings::unregister_blkdev(self.major, self.names.block().as_char_ptr()) };
     }
 }
 
@@ -170,7 +170,7 @@ impl Drop for Frozen<'_> {
     }
 }
 
-/// One `/dev/rzramN`.
+/// One `/dev/rzramN` (or `/dev/zramN`).
 ///
 /// # Invariants
 ///
@@ -190,8 +190,8 @@ unsafe impl Send for Disk {}
 unsafe impl Sync for Disk {}
 
 impl Disk {
-    /// Creates and registers `/dev/rzram<id>` with capacity 0: the size
-    /// comes later through the `disksize` attribute.
+    /// Creates and registers `/dev/<major's name><id>` with capacity 0: the
+    /// size comes later through the `disksize` attribute.
     pub(crate) fn add(major: &Major, debugfs_root: &kernel::debugfs::Dir, id: u32) -> Result<Self> {
         let device = Arc::pin_init(Device::new(id), GFP_KERNEL)?;
         // A page is the unit of compression: only page-sized, aligned I/O
@@ -233,7 +233,7 @@ impl Disk {
         // `PageWriter` keeps the name NUL-terminated within `disk_name`.
         let mut w = crate::portable::parse::PageWriter::new(&mut name[..]);
         // Cannot fail: ids below 2^20 need 12 of the 32 bytes.
-        let _ = core::fmt::write(&mut w, format_args!("rzram{}", id));
+        let _ = core::fmt::write(&mut w, format_args!("{}{}", major.names.prefix(), id));
         device.life().disk.ptr.store(raw, Ordering::Release);
         // SAFETY: `gendisk` is fully set up; the attribute groups are static.
         let ret = unsafe { bindings::device_add_disk(ptr::null_mut(), raw, sysfs::disk_groups()) };
@@ -247,7 +247,7 @@ impl Disk {
             unsafe { bindings::put_disk(raw) };
             return Err(e);
         }
-        let debugfs = DeviceFiles::new(debugfs_root, device.clone()).ok();
+        let debugfs = DeviceFiles::new(debugfs_root, major.names.prefix(), device.clone()).ok();
         // INVARIANT: Added above; `device` is what `private_data` points to.
         Ok(Disk {
             gendisk,

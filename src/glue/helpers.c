@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
 #include <linux/lockdep.h>
+#include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -178,4 +179,18 @@ static_assert(offsetof(struct z_stream_s, workspace) == 8 * sizeof(long));
 void rzram_kmemleak_not_leak(const void *ptr)
 {
 	kmemleak_not_leak(ptr);
+}
+
+/*
+ * Whether @path names an existing file: zram_names=1 checks that C zram's
+ * control class is absent before registering the same names.
+ */
+bool rzram_path_exists(const char *path)
+{
+	struct path p;
+
+	if (kern_path(path, LOOKUP_FOLLOW, &p))
+		return false;
+	path_put(&p);
+	return true;
 }

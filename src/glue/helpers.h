@@ -28,5 +28,6 @@ void rzram_slot_release(struct rzram_slot_class *c);
 void rzram_slot_wait(unsigned long *word, unsigned int bit);
 void rzram_slot_wake(unsigned long *word, unsigned int bit);
 void rzram_kmemleak_not_leak(const void *ptr);
+bool rzram_path_exists(const char *path);
 
 #endif
