@@ -31,6 +31,7 @@ pub mod allocators {
     pub mod paged;
     pub mod table;
     pub mod z3fold;
+    pub mod zblock;
     pub mod zbud;
     pub mod zpool;
     pub mod zsmalloc;

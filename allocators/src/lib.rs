@@ -2,11 +2,13 @@
 //!
 //! A pool stores compressed pages ("objects", 1..=4096 bytes) in pages it gets
 //! from a [`zpool::PageProvider`] and hands out word-sized [`zpool::Handle`]s.
-//! Three backends implement [`zpool::Zpool`]:
+//! Four backends implement [`zpool::Zpool`]:
 //!
 //! * [`zsmalloc::ZsPool`]: size classes and multi-page zspages, densest;
 //! * [`zbud::ZbudPool`]: at most two objects per page, simple and predictable;
-//! * [`z3fold::Z3foldPool`]: at most three objects per page.
+//! * [`z3fold::Z3foldPool`]: at most three objects per page;
+//! * [`zblock::ZblockPool`]: blocks of pages with a whole number of same-size
+//!   slots, handles that name the slot, no handle table.
 //!
 //! [`any::AnyPool`] selects one of them at run time by [`any::Backend`].
 //!
@@ -21,6 +23,7 @@ pub mod any;
 pub mod paged;
 pub mod table;
 pub mod z3fold;
+pub mod zblock;
 pub mod zbud;
 pub mod zpool;
 pub mod zsmalloc;

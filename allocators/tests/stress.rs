@@ -86,6 +86,12 @@ fn stress_z3fold() {
     stress::<SpinLockHost>(Backend::Z3fold, 2, 10000);
 }
 
+#[test]
+fn stress_zblock() {
+    stress::<MutexLock>(Backend::Zblock, 4, 20000);
+    stress::<SpinLockHost>(Backend::Zblock, 2, 10000);
+}
+
 /// The page table grows (every record new, so its word starts as poison)
 /// while another thread compacts, which walks the table: compaction must
 /// never take a record being handed out for a live page.
@@ -115,7 +121,7 @@ fn growth_while_compacting(backend: Backend) {
 
 #[test]
 fn growth_while_compacting_all() {
-    for b in [Backend::Zsmalloc, Backend::Zbud, Backend::Z3fold] {
+    for b in Backend::ALL {
         growth_while_compacting(b);
     }
 }
