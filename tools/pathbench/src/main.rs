@@ -10,6 +10,8 @@
 //! + decompress into a page), free; then the same store and load with two
 //! threads on one pool (the pool lock shared, as two CPUs share it in the
 //! kernel). Every loaded page is checked against the original afterwards.
+//! A second table gives the latency distribution of single alloc and free
+//! calls under the two-thread mix.
 //!
 //! ```text
 //! pathbench [--dir PATH] [--max-mib N] [--reps N]
@@ -196,6 +198,106 @@ fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) ->
     ns
 }
 
+/// A cycle counter for timing single operations: the TSC on x86_64 (a few
+/// ns to read), else the monotonic clock in ns.
+fn ticks() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: RDTSC has no preconditions; every x86_64 CPU has it.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        use std::sync::OnceLock;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+}
+
+/// Nanoseconds per [`ticks`] unit, measured over 50 ms.
+fn ns_per_tick() -> f64 {
+    let (t, c) = (Instant::now(), ticks());
+    while t.elapsed().as_millis() < 50 {
+        std::hint::spin_loop();
+    }
+    t.elapsed().as_nanos() as f64 / (ticks() - c).max(1) as f64
+}
+
+/// Per-operation latency of alloc and free under the two-thread mix (the
+/// "mix x2" job: 70% load, 30% compress + alloc + write + free): each thread
+/// times every alloc and free call on its own. Returns the samples in ticks.
+fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, Vec<u64>) {
+    const THREADS: usize = 2;
+    let pages = HostPages;
+    let pool = Pool::new(b, &pages).expect("pool");
+    let mut handles = store(&pool, objs);
+    let per = objs.len() / THREADS;
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+    let (mut allocs, mut frees) = (Vec::new(), Vec::new());
+    std::thread::scope(|s| {
+        let workers: Vec<_> = handles
+            .chunks_mut(per.max(1))
+            .take(THREADS)
+            .enumerate()
+            .map(|(k, hs)| {
+                let pool = &pool;
+                s.spawn(move || {
+                    let mut rng = 0x4321 + k as u64;
+                    let mut buf = vec![0u8; 2 * PAGE_SIZE];
+                    let mut bounce = [0u8; PAGE_SIZE];
+                    let mut dst = [0u8; PAGE_SIZE];
+                    let (mut a, mut f) = (Vec::with_capacity(ops / 3), Vec::with_capacity(ops / 3));
+                    for _ in 0..ops / THREADS {
+                        let r = splitmix(&mut rng);
+                        let i = (r >> 8) as usize % hs.len();
+                        if r % 10 < 7 {
+                            pool.read(hs[i], &mut bounce, |src| {
+                                if src.len() == PAGE_SIZE {
+                                    dst.copy_from_slice(src);
+                                } else {
+                                    lz4_flex::block::decompress_into(src, &mut dst).expect("decompress");
+                                }
+                            })
+                            .expect("read");
+                        } else {
+                            let p = &set.pages[(r >> 32) as usize % set.pages.len()];
+                            let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+                            let data = if len >= huge_threshold { &p[..] } else { &buf[..len] };
+                            let t0 = ticks();
+                            let h = pool.alloc(data.len()).expect("alloc");
+                            let t1 = ticks();
+                            pool.write(h, data).expect("write");
+                            let t2 = ticks();
+                            pool.free(hs[i]);
+                            let t3 = ticks();
+                            a.push(t1 - t0);
+                            f.push(t3 - t2);
+                            hs[i] = h;
+                        }
+                    }
+                    (a, f)
+                })
+            })
+            .collect();
+        for w in workers {
+            let (a, f) = w.join().expect("thread");
+            allocs.extend(a);
+            frees.extend(f);
+        }
+    });
+    for h in handles {
+        pool.free(h);
+    }
+    (allocs, frees)
+}
+
+/// p50, p99, p99.9 and max of `v` in ns.
+fn percentiles(v: &mut [u64], ns: f64) -> [f64; 4] {
+    v.sort_unstable();
+    let at = |q: f64| v.get(((v.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 * ns;
+    [at(0.5), at(0.99), at(0.999), at(1.0)]
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = PathBuf::from("/usr/lib/x86_64-linux-gnu");
@@ -215,11 +317,13 @@ fn main() {
         }
     }
     let max_pages = max_mib * 256;
+    let tick_ns = ns_per_tick();
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
     println!("mix xN = 70% load / 30% overwrite (compress+alloc+write+free) by N threads on one pool, ns per op of wall time");
     println!("{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7}",
         "data", "backend", "pages", "compress", "store", "load", "free", "store x2", "load x2", "pool/orig", "mix x1", "mix x2", "mix x4");
+    let mut lat_rows = Vec::new();
     for set in [c50(max_pages), files(&dir, max_pages)] {
         let n = set.pages.len();
         if n == 0 {
@@ -292,6 +396,17 @@ fn main() {
                 .collect();
             println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3} {:>7.0} {:>7.0} {:>7.0}",
                 set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density, mix[0], mix[1], mix[2]);
+            let (mut a, mut f) = latencies(b, &set, &objs, 4 * n);
+            let samples = a.len();
+            lat_rows.push((set.name, b.name(), samples, percentiles(&mut a, tick_ns), percentiles(&mut f, tick_ns)));
         }
+    }
+    println!();
+    println!("per-operation latency under the two-thread mix (70% load / 30% compress+alloc+write+free), ns; each alloc and free call timed alone");
+    println!("{:<6} {:<9} {:>7} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+        "data", "backend", "samples", "alloc p50", "p99", "p99.9", "max", "free p50", "p99", "p99.9", "max");
+    for (set, b, n, a, f) in lat_rows {
+        println!("{:<6} {:<9} {:>7} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
+            set, b, n, a[0], a[1], a[2], a[3], f[0], f[1], f[2], f[3]);
     }
 }

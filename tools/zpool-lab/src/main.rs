@@ -7,7 +7,8 @@
 //! compressed page that is not smaller than the zsmalloc huge threshold is
 //! stored uncompressed as 4096 bytes, as zram does. The objects are stored in
 //! every backend, a seeded random fraction is freed (swap churn), the pool is
-//! compacted, and one table is printed. `--bench` measures single-thread
+//! compacted, the freed objects are stored again (steady churn), and one
+//! table is printed. `--bench` measures single-thread
 //! alloc+write+free of 2 KiB objects instead.
 
 mod corpus;
@@ -193,16 +194,17 @@ fn lab(o: &Opts) {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "{:<9} {:>9} {:>10} {:>9} {:>7} {:>7} | {:>9} {:>9} {:>7} {:>7} {:>7} | {:>8} {:>8}",
+        "{:<9} {:>9} {:>10} {:>9} {:>7} {:>7} | {:>9} {:>9} {:>7} {:>7} {:>7} | {:>9} {:>7} | {:>8} {:>8}",
         "backend", "objects", "stored", "pages", "ratio", "ovh%", "live", "pages", "ratio", "ovh%", "freed",
-        "alloc/s", "free/s"
+        "refilled", "ovh%", "alloc/s", "free/s"
     );
     for &b in &o.backends {
         run_backend(o, &c, b);
     }
     println!(
         "stored = bytes handed to the pool; ratio = original bytes (same-filled pages included) / pool bytes; \
-         ovh% = pool bytes / stored bytes - 1; right half: after freeing the fraction and compact()."
+         ovh% = pool bytes / stored bytes - 1; middle: after freeing the fraction and compact(); \
+         refilled: pages after storing the freed objects again (steady churn)."
     );
 }
 
@@ -249,13 +251,23 @@ fn run_backend(o: &Opts, c: &Corpus, b: Backend) {
             pool.read(*h, &mut bounce, |s| assert!(s == &c.objects[i][..], "content mismatch")).unwrap();
         }
     }
+    // Refill: the freed objects are stored again, as a swap device in steady
+    // state stores new pages where old ones were freed.
+    for &i in &order[..nfree] {
+        let h = pool.alloc(c.objects[i].len()).expect("alloc");
+        pool.write(h, &c.objects[i]).expect("write");
+        handles[i] = h;
+        live[i] = true;
+    }
+    let refill_pages = pool.total_pages();
+    assert_eq!(refill_pages, provider.held());
     let orig_full = c.pages_in * PAGE_SIZE;
     // Same-filled pages are churned at the same rate as the others.
     let orig_live = (live_objs + c.same_filled * (handles.len() - nfree) / handles.len().max(1)) * PAGE_SIZE;
     let ratio = |orig: usize, pages: usize| orig as f64 / (pages * PAGE_SIZE).max(1) as f64;
     let ovh = |pages: usize, bytes: usize| ((pages * PAGE_SIZE) as f64 / bytes.max(1) as f64 - 1.0) * 100.0;
     println!(
-        "{:<9} {:>9} {:>6.1} MiB {:>9} {:>7.3} {:>6.2}% | {:>5.1} MiB {:>9} {:>7.3} {:>6.2}% {:>7} | {:>7.2}M {:>7.2}M",
+        "{:<9} {:>9} {:>6.1} MiB {:>9} {:>7.3} {:>6.2}% | {:>5.1} MiB {:>9} {:>7.3} {:>6.2}% {:>7} | {:>9} {:>6.2}% | {:>7.2}M {:>7.2}M",
         b.name(),
         handles.len(),
         mib(stored),
@@ -267,6 +279,8 @@ fn run_backend(o: &Opts, c: &Corpus, b: Backend) {
         ratio(orig_live, churn_pages),
         ovh(churn_pages, live_bytes),
         freed,
+        refill_pages,
+        ovh(refill_pages, stored),
         handles.len() as f64 / alloc_s / 1e6,
         nfree as f64 / free_s.max(1e-9) / 1e6,
     );
