@@ -3,7 +3,9 @@
 
 use super::z3fold::Z3foldPool;
 use super::zbud::ZbudPool;
-use super::zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE};
+use super::zpool::{
+    AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE,
+};
 use super::zsmalloc::ZsPool;
 
 /// The allocator backends.
@@ -187,7 +189,8 @@ mod tests {
         for b in Backend::ALL {
             for budget in 0..4 {
                 let tp = TestProvider::new();
-                tp.budget.store(budget, std::sync::atomic::Ordering::Relaxed);
+                tp.budget
+                    .store(budget, std::sync::atomic::Ordering::Relaxed);
                 if let Some(pool) = AnyPool::<_, SpinLockHost>::new(b, &tp) {
                     assert_eq!(pool.total_pages(), tp.held(), "{b:?}");
                     drop(pool);
@@ -208,7 +211,11 @@ mod tests {
             // and a leaf for each table and a data page; zbud's and
             // z3fold's list heads, then the page table's three pages and a
             // data page.
-            let (empty, one) = if b == Backend::Zsmalloc { (3, 10) } else { (1, 5) };
+            let (empty, one) = if b == Backend::Zsmalloc {
+                (3, 10)
+            } else {
+                (1, 5)
+            };
             assert_eq!(pool.total_pages(), empty, "{b:?}");
             let h = pool.alloc(5).unwrap();
             assert_eq!(pool.total_pages(), one, "{b:?}");

@@ -50,7 +50,10 @@ impl<T, const N: usize> PagedArray<T, N> {
 
     /// Builds the array with `init(i)` for each element; `None` if a page
     /// cannot be had or `init` fails (everything taken so far is given back).
-    pub fn new(provider: &impl PageProvider, mut init: impl FnMut(usize) -> Option<T>) -> Option<Self> {
+    pub fn new(
+        provider: &impl PageProvider,
+        mut init: impl FnMut(usize) -> Option<T>,
+    ) -> Option<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Self::FITS;
         let mut arr = Self {
@@ -137,7 +140,12 @@ impl<T, const N: usize> PagedArray<T, N> {
         for i in 0..count {
             if let Some(Some(page)) = self.pages.get(i / Self::PER_PAGE) {
                 // SAFETY: Element `i` is initialised (caller) and dropped once.
-                unsafe { page.as_ptr().cast::<T>().add(i % Self::PER_PAGE).drop_in_place() };
+                unsafe {
+                    page.as_ptr()
+                        .cast::<T>()
+                        .add(i % Self::PER_PAGE)
+                        .drop_in_place()
+                };
             }
         }
         for page in self.pages.iter_mut().take(self.npages) {

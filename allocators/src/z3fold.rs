@@ -111,13 +111,25 @@ unsafe impl PageHeader for Header {
 
     /// Largest object (in chunks) the page can still take.
     fn free_chunks(&self) -> usize {
-        let (f, m, l) = (self.first as usize, self.middle as usize, self.last as usize);
+        let (f, m, l) = (
+            self.first as usize,
+            self.middle as usize,
+            self.last as usize,
+        );
         if m == 0 {
             // One run between first and last; the middle slot can take it all.
             return NCHUNKS - f - l;
         }
-        let before = if f == 0 { self.start_middle as usize - ZHDR_CHUNKS } else { 0 };
-        let after = if l == 0 { NCHUNKS_PAGE - self.start_middle as usize - m } else { 0 };
+        let before = if f == 0 {
+            self.start_middle as usize - ZHDR_CHUNKS
+        } else {
+            0
+        };
+        let after = if l == 0 {
+            NCHUNKS_PAGE - self.start_middle as usize - m
+        } else {
+            0
+        };
         before.max(after)
     }
 
@@ -260,7 +272,10 @@ impl<P: PageProvider, L: PoolLock> Z3foldPool<P, L> {
     /// Runs `f` on the object's bytes (write or read).
     fn with_obj<R>(&self, h: Handle, f: impl FnOnce(*mut u8) -> R) -> Result<R, AccessError> {
         if h.tag() == HEADLESS {
-            let p = self.core.headless_ptr(h).ok_or(AccessError::InvalidHandle)?;
+            let p = self
+                .core
+                .headless_ptr(h)
+                .ok_or(AccessError::InvalidHandle)?;
             return Ok(f(p));
         }
         let pin = self

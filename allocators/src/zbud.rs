@@ -184,7 +184,11 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZbudPool<P, L> {
         if data.len() != h.len() {
             return Err(AccessError::LengthMismatch);
         }
-        let p = self.core.state.with(|_| self.locate(h)).ok_or(AccessError::InvalidHandle)?;
+        let p = self
+            .core
+            .state
+            .with(|_| self.locate(h))
+            .ok_or(AccessError::InvalidHandle)?;
         // Objects never move and the driver does not use this handle concurrently.
         // SAFETY: `locate` checked that `data.len()` bytes at `p` lie in a live page.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
@@ -197,7 +201,11 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZbudPool<P, L> {
         _bounce: &mut [u8; PAGE_SIZE],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, AccessError> {
-        let p = self.core.state.with(|_| self.locate(h)).ok_or(AccessError::InvalidHandle)?;
+        let p = self
+            .core
+            .state
+            .with(|_| self.locate(h))
+            .ok_or(AccessError::InvalidHandle)?;
         // SAFETY: as in `write`; the object is never split across pages.
         let s = unsafe { core::slice::from_raw_parts(p, h.len()) };
         Ok(f(s))

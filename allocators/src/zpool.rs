@@ -421,7 +421,9 @@ pub(crate) mod testing {
     /// The test content of `h`'s object: `len` bytes that depend on the
     /// handle and on the offset, so misplaced or moved bytes show.
     pub fn pattern(h: Handle, len: usize) -> Vec<u8> {
-        (0..len).map(|i| (h.to_raw() as u8).wrapping_add(i as u8).wrapping_mul(31)).collect()
+        (0..len)
+            .map(|i| (h.to_raw() as u8).wrapping_add(i as u8).wrapping_mul(31))
+            .collect()
     }
 
     /// Writes [`pattern`] into `h`'s object.
@@ -433,7 +435,8 @@ pub(crate) mod testing {
     pub fn check<Z: Zpool>(pool: &Z, h: Handle) {
         let mut bounce = [0u8; PAGE_SIZE];
         let want = pattern(h, h.len());
-        pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..])).unwrap();
+        pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..]))
+            .unwrap();
     }
 
     /// Refuses lengths 0 and `PAGE_SIZE + 1`, then allocates one object of
@@ -455,7 +458,12 @@ pub(crate) mod testing {
     /// Frees every handle of `hs` twice (the second free is ignored), then
     /// checks that only the `meta` pages remain and that the pool holds
     /// exactly the provider's pages.
-    pub fn free_twice<Z: Zpool>(pool: &Z, tp: &TestProvider, hs: Vec<Handle>, meta: impl Fn(&Z) -> usize) {
+    pub fn free_twice<Z: Zpool>(
+        pool: &Z,
+        tp: &TestProvider,
+        hs: Vec<Handle>,
+        meta: impl Fn(&Z) -> usize,
+    ) {
         for h in hs {
             pool.free(h);
             pool.free(h);

@@ -89,9 +89,9 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::paged::PagedArray;
 use super::table::RecordTable;
-use super::zpool::{page_to_word, word_to_page, 
-    copy_streams, AccessError, AllocError, ClassStats, Handle, Locked, PageProvider, PoolLock,
-    Zpool, PAGE_SIZE,
+use super::zpool::{
+    copy_streams, page_to_word, word_to_page, AccessError, AllocError, ClassStats, Handle, Locked,
+    PageProvider, PoolLock, Zpool, PAGE_SIZE,
 };
 use class::{class_for, SizeClass, CLASSES, DESC_SIZE, MAX_PAGES, NR_CLASSES, OBJ_HEADER};
 use zspage::{ClassState, Zspage, NONE};
@@ -415,15 +415,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         let bp = bounce.as_mut_ptr();
         // SAFETY: pinned object in the zspage stream; `bounce` has room for
         // len <= PAGE_SIZE bytes (checked in `lookup`).
-        unsafe {
-            copy_streams(
-                |o| zspage::at(pin.d, o),
-                pin.off,
-                |o| bp.add(o),
-                0,
-                len,
-            )
-        };
+        unsafe { copy_streams(|o| zspage::at(pin.d, o), pin.off, |o| bp.add(o), 0, len) };
         bounce.get(..len).map(f).ok_or(AccessError::InvalidHandle)
     }
 

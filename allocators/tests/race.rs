@@ -73,7 +73,8 @@ fn round(pool: &Pool, objs: usize, seed: u64) -> usize {
                 let mut bounce = [0u8; PAGE_SIZE];
                 while !done.load(Ordering::Acquire) {
                     let (h, seed) = kept[rng.gen_range(0..kept.len())];
-                    pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..])).unwrap();
+                    pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..]))
+                        .unwrap();
                 }
             });
         }
@@ -81,7 +82,8 @@ fn round(pool: &Pool, objs: usize, seed: u64) -> usize {
     });
     let mut bounce = [0u8; PAGE_SIZE];
     for (h, seed) in kept {
-        pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..])).unwrap();
+        pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..]))
+            .unwrap();
         pool.free(h);
     }
     freed

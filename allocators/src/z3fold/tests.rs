@@ -13,7 +13,18 @@ type Pool<'a> = Z3foldPool<&'a TestProvider, SpinLockHost>;
 fn boundaries() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let sizes = [1, 31, 32, 33, 1344, 2032, MAX_HEADED - 1, MAX_HEADED, MAX_HEADED + 1, PAGE_SIZE];
+    let sizes = [
+        1,
+        31,
+        32,
+        33,
+        1344,
+        2032,
+        MAX_HEADED - 1,
+        MAX_HEADED,
+        MAX_HEADED + 1,
+        PAGE_SIZE,
+    ];
     let hs = alloc_fill_check(&pool, &tp, &sizes);
     free_twice(&pool, &tp, hs, |p| p.core.meta_pages());
 }

@@ -13,7 +13,18 @@ type Pool<'a> = ZbudPool<&'a TestProvider, SpinLockHost>;
 fn boundaries_and_pairing() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let sizes = [1, 63, 64, 65, 2016, 2017, MAX_BUDDY - 1, MAX_BUDDY, MAX_BUDDY + 1, PAGE_SIZE];
+    let sizes = [
+        1,
+        63,
+        64,
+        65,
+        2016,
+        2017,
+        MAX_BUDDY - 1,
+        MAX_BUDDY,
+        MAX_BUDDY + 1,
+        PAGE_SIZE,
+    ];
     let hs = alloc_fill_check(&pool, &tp, &sizes);
     let s = pool.class_stats(0).unwrap();
     assert!(s.objs_in_use <= 2 * s.pages);
@@ -35,7 +46,10 @@ fn two_halves_share_a_page_and_free_it() {
     pool.free(b);
     assert_eq!(pool.total_pages() - pool.core.meta_pages(), 1);
     let mut bb = [0; PAGE_SIZE];
-    assert_eq!(pool.read(a, &mut bb, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(a, &mut bb, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     pool.free(c);
     assert_eq!(pool.total_pages(), tp.held());
 }

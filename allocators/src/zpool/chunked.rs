@@ -307,7 +307,10 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
                 return Handle::pack(idx as usize, len, tag).ok_or(AllocError::NoMemory);
             }
         }
-        let idx = self.table.alloc(&self.provider).ok_or(AllocError::NoMemory)?;
+        let idx = self
+            .table
+            .alloc(&self.provider)
+            .ok_or(AllocError::NoMemory)?;
         let Some(page) = self.provider.alloc_page() else {
             self.table.free(idx);
             return Err(AllocError::NoMemory);
@@ -392,7 +395,9 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     }
 
     pub(crate) fn total_pages(&self) -> usize {
-        self.headed.load(Ordering::Relaxed) + self.headless.load(Ordering::Relaxed) + self.meta_pages()
+        self.headed.load(Ordering::Relaxed)
+            + self.headless.load(Ordering::Relaxed)
+            + self.meta_pages()
     }
 
     /// Class 0: headed pages of up to `per_page` objects; class 1: headless
@@ -400,7 +405,9 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader, const N: usize> Pages<P, L, H,
     pub(crate) fn class_stats(&self, idx: usize, per_page: usize) -> Option<ClassStats> {
         let (size, per_page, objs, pages) = match idx {
             0 => {
-                let (pages, objs) = self.state.with(|st| (self.headed.load(Ordering::Relaxed), st.objs));
+                let (pages, objs) = self
+                    .state
+                    .with(|st| (self.headed.load(Ordering::Relaxed), st.objs));
                 (H::MAX_HEADED, per_page, objs, pages)
             }
             1 => {

@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(class_for(1), SizeClass::Class(0));
         assert_eq!(class_for(MIN_SLOT - OBJ_HEADER), SizeClass::Class(0));
         let last = CLASSES[NR_CLASSES - 1].size;
-        assert_eq!(class_for(last - OBJ_HEADER), SizeClass::Class(NR_CLASSES - 1));
+        assert_eq!(
+            class_for(last - OBJ_HEADER),
+            SizeClass::Class(NR_CLASSES - 1)
+        );
         assert_eq!(class_for(last - OBJ_HEADER + 1), SizeClass::Huge);
         assert_eq!(class_for(PAGE_SIZE), SizeClass::Huge);
         for len in 1..=PAGE_SIZE {
@@ -222,7 +225,10 @@ mod tests {
         // Informational: `cargo test -p allocators print_table -- --nocapture`.
         for (i, c) in CLASSES.iter().enumerate() {
             let waste = c.pages * PAGE_SIZE - c.objs * c.size;
-            println!("{i:3} size {:4} pages {:2} objs {:4} tail waste {waste:4}", c.size, c.pages, c.objs);
+            println!(
+                "{i:3} size {:4} pages {:2} objs {:4} tail waste {waste:4}",
+                c.size, c.pages, c.objs
+            );
         }
         println!("huge slot {HUGE_SLOT}, {NR_CLASSES} classes");
         // The first huge length takes a huge slot, one byte less does not.

@@ -26,7 +26,14 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// Takes a free object of zspage `d` (descriptor `id`, class `c`) in its
     /// attached pages for handle entry `idx`, and publishes its location.
     /// Class lock held (`st`).
-    pub(super) fn take_from(&self, st: &mut ClassState, c: usize, id: u32, d: *mut Zspage, idx: usize) -> bool {
+    pub(super) fn take_from(
+        &self,
+        st: &mut ClassState,
+        c: usize,
+        id: u32,
+        d: *mut Zspage,
+        idx: usize,
+    ) -> bool {
         let Some(size) = CLASSES.get(c).map(|info| info.size) else {
             return false;
         };
@@ -86,7 +93,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             return Place::Failed;
         };
         if let Some((id, d)) = self.backed_target(st, c) {
-            return if self.take_from(st, c, id, d, idx) { Place::Done } else { Place::Failed };
+            return if self.take_from(st, c, id, d, idx) {
+                Place::Done
+            } else {
+                Place::Failed
+            };
         }
         if let Some(d) = zspage::desc(&self.descs, st.growing) {
             let Some(p) = page.take() else {
@@ -100,7 +111,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             }
             self.zspage_pages.fetch_add(1, Ordering::Relaxed);
             let id = st.growing;
-            return if self.take_from(st, c, id, d, idx) { Place::Done } else { Place::Failed };
+            return if self.take_from(st, c, id, d, idx) {
+                Place::Done
+            } else {
+                Place::Failed
+            };
         }
         let (Some(p), Some((id, d))) = (*page, *desc) else {
             return Place::Need { desc: true };

@@ -268,7 +268,12 @@ pub(crate) unsafe fn can_take(d: *mut Zspage, size: usize) -> bool {
 ///
 /// Class lock held (`st`); `d` is descriptor `id`, live with `size`-byte
 /// slots.
-pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, size: usize) -> Option<usize> {
+pub(crate) unsafe fn take_backed(
+    st: &mut ClassState,
+    id: u32,
+    d: *mut Zspage,
+    size: usize,
+) -> Option<usize> {
     // SAFETY: class lock held, `d` live (caller contract).
     unsafe {
         if let Some(obj) = pop_free(d, size) {
@@ -294,7 +299,12 @@ pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, s
 ///
 /// Class lock held (`st`); `d` live with `size`-byte slots; `page` is an
 /// owned provider page that the zspage takes over on success.
-pub(crate) unsafe fn attach(st: &mut ClassState, d: *mut Zspage, size: usize, page: *mut u8) -> bool {
+pub(crate) unsafe fn attach(
+    st: &mut ClassState,
+    d: *mut Zspage,
+    size: usize,
+    page: *mut u8,
+) -> bool {
     // SAFETY: class lock held, `d` live (caller contract); only the
     // unattached entry `pages[backed]` is written, which no reader uses.
     unsafe {
@@ -304,7 +314,10 @@ pub(crate) unsafe fn attach(st: &mut ClassState, d: *mut Zspage, size: usize, pa
         }
         // A raw pointer to the one entry: no reference to the whole array,
         // whose attached entries pinned readers may be reading.
-        core::ptr::addr_of_mut!((*d).pages).cast::<*mut u8>().add(b).write(page);
+        core::ptr::addr_of_mut!((*d).pages)
+            .cast::<*mut u8>()
+            .add(b)
+            .write(page);
         (*d).backed = (b + 1) as u8;
         st.pages += 1;
         st.slots += backed_slots(b + 1, size, objs) - backed_slots(b, size, objs);
