@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Run-time choice of backend: [`Backend`] names and [`AnyPool`].
 
-use super::z3fold::Z3foldPool;
-use super::zbud::ZbudPool;
+use super::chunked::{z3fold::Z3foldPool, zbud::ZbudPool};
 use super::zpool::{
     AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE,
 };

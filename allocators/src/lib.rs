@@ -5,8 +5,9 @@
 //! Three backends implement [`zpool::Zpool`]:
 //!
 //! * [`zsmalloc::ZsPool`]: size classes and multi-page zspages, densest;
-//! * [`zbud::ZbudPool`]: at most two objects per page, simple and predictable;
-//! * [`z3fold::Z3foldPool`]: at most three objects per page.
+//! * [`chunked::zbud::ZbudPool`]: at most two objects per page, simple and
+//!   predictable;
+//! * [`chunked::z3fold::Z3foldPool`]: at most three objects per page.
 //!
 //! [`any::AnyPool`] selects one of them at run time by [`any::Backend`].
 //!
@@ -18,10 +19,9 @@
 #![warn(missing_docs)]
 
 pub mod any;
+pub mod chunked;
 pub mod paged;
 pub mod table;
-pub mod z3fold;
-pub mod zbud;
 pub mod zpool;
 pub mod zsmalloc;
 

@@ -28,11 +28,6 @@ use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-/// The core shared by the chunked backends (zbud, z3fold). A submodule of
-/// this file so that the kernel module's list of allocator files stays as
-/// it is.
-pub(crate) mod chunked;
-
 /// Size of a page handed out by a [`PageProvider`]; the kernel's PAGE_SIZE.
 pub const PAGE_SIZE: usize = 4096;
 /// log2 of [`PAGE_SIZE`].
@@ -437,57 +432,6 @@ pub(crate) mod testing {
         let want = pattern(h, h.len());
         pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..]))
             .unwrap();
-    }
-
-    /// Refuses lengths 0 and `PAGE_SIZE + 1`, then allocates one object of
-    /// each of `sizes`, fills and checks them all and checks the page count.
-    pub fn alloc_fill_check<Z: Zpool>(pool: &Z, tp: &TestProvider, sizes: &[usize]) -> Vec<Handle> {
-        assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
-        assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
-        let hs: Vec<_> = sizes.iter().map(|&l| pool.alloc(l).unwrap()).collect();
-        for &h in &hs {
-            fill(pool, h);
-        }
-        for &h in &hs {
-            check(pool, h);
-        }
-        assert_eq!(pool.total_pages(), tp.held());
-        hs
-    }
-
-    /// Frees every handle of `hs` twice (the second free is ignored), then
-    /// checks that only the `meta` pages remain and that the pool holds
-    /// exactly the provider's pages.
-    pub fn free_twice<Z: Zpool>(
-        pool: &Z,
-        tp: &TestProvider,
-        hs: Vec<Handle>,
-        meta: impl Fn(&Z) -> usize,
-    ) {
-        for h in hs {
-            pool.free(h);
-            pool.free(h);
-        }
-        assert_eq!(pool.total_pages(), meta(pool));
-        assert_eq!(pool.total_pages(), tp.held());
-    }
-
-    /// A chunked pool (zbud, z3fold) under page-provider failure. The first
-    /// page-table record takes three pages (root, directory and leaf), so a
-    /// budget of 3 fails on the data page; then one page holds a small
-    /// object and none is left for the headless object of `big` bytes.
-    pub fn chunked_provider_failure<Z: Zpool>(pool: &Z, tp: &TestProvider, big: usize) {
-        tp.budget.store(0, Ordering::Relaxed);
-        assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-        tp.budget.store(3, Ordering::Relaxed);
-        assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-        assert_eq!(pool.total_pages(), tp.held());
-        tp.budget.store(1, Ordering::Relaxed);
-        let h = pool.alloc(100).unwrap();
-        assert_eq!(pool.alloc(big).map(|_| ()), Err(AllocError::NoMemory));
-        fill(pool, h);
-        check(pool, h);
-        assert_eq!(pool.total_pages(), tp.held());
     }
 }
 
