@@ -187,7 +187,8 @@ impl Handle {
         if index > MAX_HANDLE_INDEX || len >= 1 << LEN_BITS {
             return None;
         }
-        let raw = ((index + 1) << IDX_SHIFT) | (len << LEN_SHIFT) | tag as usize;
+        // `index + 1 <= usize::MAX >> IDX_SHIFT`, so no bit is shifted out.
+        let raw = (index.checked_add(1)? << IDX_SHIFT) | (len << LEN_SHIFT) | usize::from(tag);
         Self::from_raw(raw)
     }
 
@@ -205,6 +206,7 @@ impl Handle {
 
     /// The backend-specific tag.
     pub(crate) fn tag(self) -> u8 {
+        // The low `TAG_BITS` (8) bits: the truncation is the point.
         self.0.get() as u8
     }
 }
@@ -337,12 +339,15 @@ pub(crate) unsafe fn copy_streams(
     mut len: usize,
 ) {
     while len > 0 {
+        // The masked offsets are below PAGE_SIZE: each room is 1..=PAGE_SIZE.
         let s_room = PAGE_SIZE - (src_off & (PAGE_SIZE - 1));
         let d_room = PAGE_SIZE - (dst_off & (PAGE_SIZE - 1));
         let n = len.min(s_room).min(d_room);
         // SAFETY: both pointers are valid for `n` bytes, which stay within the
         // current page of each stream (caller contract), and do not overlap.
         unsafe { core::ptr::copy_nonoverlapping(src(src_off), dst(dst_off), n) };
+        // `n <= len`, and `src_off + len`, `dst_off + len` end valid ranges
+        // (caller contract), so none of these overflows.
         src_off += n;
         dst_off += n;
         len -= n;

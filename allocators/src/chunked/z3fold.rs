@@ -118,6 +118,7 @@ unsafe impl PageHeader for Header {
             usize::from(self.middle),
             usize::from(self.last),
         );
+        // Sums of `u8` counts cannot overflow a `usize`.
         if m == 0 {
             // One run between first and last; the middle slot can take it all.
             return NCHUNKS.saturating_sub(f + l);
@@ -234,6 +235,7 @@ unsafe fn compact_page(h: *mut Header) {
             usize::from((*h).start_middle),
         )
     };
+    // Sums of `u8` counts (and 1) cannot overflow a `usize`.
     let to = match (f, l) {
         (0, 0) => ZHDR_CHUNKS,
         (f, 0) => ZHDR_CHUNKS + f,
@@ -254,6 +256,8 @@ unsafe fn compact_page(h: *mut Header) {
     }
     let page = h.cast::<u8>();
     // With the pin at zero and the lock held nobody accesses the objects.
+    // Both runs end by chunk `NCHUNKS_PAGE` (checked above), so the byte
+    // offsets are at most PAGE_SIZE: no overflow.
     // SAFETY: both runs of `m` chunks lie within the page (checked above).
     unsafe {
         core::ptr::copy(

@@ -91,8 +91,9 @@ unsafe impl PageHeader for Header {
         if f != 0 && l != 0 {
             return 0;
         }
-        // `f + l <= NCHUNKS` (invariant); saturating turns a broken header
-        // into "no room", so the page is only not reused.
+        // `f + l <= NCHUNKS` (invariant; a sum of two `u8`s cannot
+        // overflow); saturating turns a broken header into "no room", so
+        // the page is only not reused.
         NCHUNKS.saturating_sub(f + l)
     }
 
