@@ -165,7 +165,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         let p = self.get(idx)?;
         // SAFETY: records are 8-aligned (SIZE is a multiple of 8 in a
         // page-aligned leaf) and live as long as the table (`&self`).
-        Some(unsafe { &*(p.as_ptr() as *const AtomicUsize) })
+        Some(unsafe { &*p.as_ptr().cast::<AtomicUsize>() })
     }
 
     /// Whether `idx` names an allocated record.
@@ -231,7 +231,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     let Some(dir) = spare_dir.take() else {
                         return Step::NeedDir;
                     };
-                    root_slot.store(dir.as_ptr() as *mut usize, Ordering::Release);
+                    root_slot.store(dir.as_ptr().cast::<usize>(), Ordering::Release);
                     self.pages.fetch_add(1, Ordering::Relaxed);
                 }
                 let Some(leaf) = spare_leaf.take() else {

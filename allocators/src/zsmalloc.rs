@@ -547,7 +547,7 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
     fn drop(&mut self) {
         let provider = &self.provider;
         self.descs.for_each_live(|_, p| {
-            let d = p.as_ptr() as *mut Zspage;
+            let d = p.as_ptr().cast::<Zspage>();
             // SAFETY: live descriptors own their `backed` attached provider
             // pages; we have exclusive access in `drop`.
             let (pages, n) = unsafe { ((*d).pages, (*d).backed as usize) };
@@ -560,7 +560,7 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
         });
         self.handles.for_each_live(|_, p| {
             // SAFETY: records are 8-aligned words; exclusive access.
-            let e = unsafe { *(p.as_ptr() as *const usize) };
+            let e = unsafe { p.cast::<usize>().read() };
             if e & E_KIND == E_HUGE {
                 if let Some(pg) = NonNull::new(word_to_page(e)) {
                     // SAFETY: huge entries own their page.
@@ -579,4 +579,6 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
 }
 
 #[cfg(test)]
+// Tests index their own tables: an index out of bounds fails the test.
+#[allow(clippy::indexing_slicing)]
 mod tests;

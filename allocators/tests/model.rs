@@ -3,6 +3,9 @@
 //! map of expected bytes, with page-provider failure injection, for every
 //! backend. `MODEL_SEEDS=n` runs more seeds.
 
+// Tests index their own tables: an index out of bounds fails the test.
+#![allow(clippy::indexing_slicing)]
+
 mod common;
 
 use allocators::{AllocError, AnyPool, Backend, Handle, PAGE_SIZE};

@@ -74,7 +74,7 @@ fn straddling_objects_and_bounce() {
         let used_bounce = pool
             .read(h, &mut bounce, |s| s.as_ptr() as usize == bp)
             .unwrap();
-        straddled += used_bounce as usize;
+        straddled += usize::from(used_bounce);
         check(&pool, h);
     }
     assert!(straddled > 0);

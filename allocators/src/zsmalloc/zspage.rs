@@ -128,7 +128,7 @@ pub(crate) fn group_of(inuse: usize, objs: usize) -> u8 {
 
 /// Descriptor `id` of `descs`.
 pub(crate) fn desc<L: PoolLock>(descs: &RecordTable<L, DESC_SIZE>, id: u32) -> Option<*mut Zspage> {
-    descs.get(id as usize).map(|p| p.as_ptr() as *mut Zspage)
+    descs.get(id as usize).map(|p| p.as_ptr().cast::<Zspage>())
 }
 
 /// Pointer to byte `off` of the zspage's byte stream.
