@@ -28,11 +28,10 @@ use kernel::prelude::*;
 #[path = "../allocators/src"]
 pub mod allocators {
     pub mod any;
+    pub mod chunked;
     pub mod paged;
     pub mod table;
-    pub mod z3fold;
     pub mod zblock;
-    pub mod zbud;
     pub mod zpool;
     pub mod zsmalloc;
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Run-time choice of backend: [`Backend`] names and [`AnyPool`].
 
-use super::z3fold::Z3foldPool;
+use super::chunked::{z3fold::Z3foldPool, zbud::ZbudPool};
 use super::zblock::ZblockPool;
-use super::zbud::ZbudPool;
-use super::zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE};
+use super::zpool::{
+    AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE,
+};
 use super::zsmalloc::ZsPool;
 
 /// The allocator backends.
@@ -22,7 +23,12 @@ pub enum Backend {
 
 impl Backend {
     /// All backends, default first.
-    pub const ALL: [Backend; 4] = [Backend::Zsmalloc, Backend::Zbud, Backend::Z3fold, Backend::Zblock];
+    pub const ALL: [Backend; 4] = [
+        Backend::Zsmalloc,
+        Backend::Zbud,
+        Backend::Z3fold,
+        Backend::Zblock,
+    ];
 
     /// The name used in sysfs and on the command line.
     pub const fn name(self) -> &'static str {
@@ -197,7 +203,8 @@ mod tests {
         for b in Backend::ALL {
             for budget in 0..4 {
                 let tp = TestProvider::new();
-                tp.budget.store(budget, std::sync::atomic::Ordering::Relaxed);
+                tp.budget
+                    .store(budget, std::sync::atomic::Ordering::Relaxed);
                 if let Some(pool) = AnyPool::<_, SpinLockHost>::new(b, &tp) {
                     assert_eq!(pool.total_pages(), tp.held(), "{b:?}");
                     drop(pool);

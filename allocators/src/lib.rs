@@ -5,8 +5,9 @@
 //! Four backends implement [`zpool::Zpool`]:
 //!
 //! * [`zsmalloc::ZsPool`]: size classes and multi-page zspages, densest;
-//! * [`zbud::ZbudPool`]: at most two objects per page, simple and predictable;
-//! * [`z3fold::Z3foldPool`]: at most three objects per page;
+//! * [`chunked::zbud::ZbudPool`]: at most two objects per page, simple and
+//!   predictable;
+//! * [`chunked::z3fold::Z3foldPool`]: at most three objects per page;
 //! * [`zblock::ZblockPool`]: blocks of pages with a whole number of same-size
 //!   slots, handles that name the slot, no handle table.
 //!
@@ -20,11 +21,10 @@
 #![warn(missing_docs)]
 
 pub mod any;
+pub mod chunked;
 pub mod paged;
 pub mod table;
-pub mod z3fold;
 pub mod zblock;
-pub mod zbud;
 pub mod zpool;
 pub mod zsmalloc;
 

@@ -140,8 +140,11 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         if idx >= self.capacity.load(Ordering::Acquire) {
             return None;
         }
-        let leaf = idx / Self::PER_LEAF;
-        let dir = self.root_slot(leaf / DIR_SLOTS)?.load(Ordering::Acquire);
+        // Checked division by non-zero constants (`CHECK`) costs nothing.
+        let leaf = idx.checked_div(Self::PER_LEAF)?;
+        let dir = self
+            .root_slot(leaf.checked_div(DIR_SLOTS)?)?
+            .load(Ordering::Acquire);
         if dir.is_null() {
             return None;
         }
@@ -151,9 +154,10 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         // words (invariant) and the slot is in bounds and initialised.
         let leaf_ptr = unsafe { *dir.add(leaf % DIR_SLOTS) };
         let leaf_ptr = word_to_page(leaf_ptr);
-        // SAFETY: the leaf is a live page and the offset stays below
+        let off = idx.checked_rem(Self::PER_LEAF)?.checked_mul(SIZE)?;
+        // SAFETY: the leaf is a live page and `off` stays below
         // PER_LEAF * SIZE <= PAGE_SIZE.
-        NonNull::new(unsafe { leaf_ptr.add((idx % Self::PER_LEAF) * SIZE) })
+        NonNull::new(unsafe { leaf_ptr.add(off) })
     }
 
     /// The first word of record `idx` as an atomic.
@@ -161,7 +165,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         let p = self.get(idx)?;
         // SAFETY: records are 8-aligned (SIZE is a multiple of 8 in a
         // page-aligned leaf) and live as long as the table (`&self`).
-        Some(unsafe { &*(p.as_ptr() as *const AtomicUsize) })
+        Some(unsafe { &*p.as_ptr().cast::<AtomicUsize>() })
     }
 
     /// Whether `idx` names an allocated record.
@@ -189,14 +193,29 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     };
                     return self.hand_out(i);
                 }
-                if s.hwm < s.leaves * Self::PER_LEAF {
-                    s.hwm += 1;
-                    return self.hand_out(s.hwm - 1);
+                // `leaves <= ROOT_SLOTS * DIR_SLOTS` (checked below before it
+                // grows), so none of these products and sums overflows;
+                // checked all the same, a broken count makes the table full.
+                let Some(cap) = s.leaves.checked_mul(Self::PER_LEAF) else {
+                    return Step::Full;
+                };
+                if s.hwm < cap {
+                    let i = s.hwm;
+                    // `i < cap`: no overflow.
+                    s.hwm = i + 1;
+                    return self.hand_out(i);
                 }
                 let d = s.leaves / DIR_SLOTS;
                 if d >= ROOT_SLOTS {
                     return Step::Full;
                 }
+                let Some((leaves, new_cap)) = s
+                    .leaves
+                    .checked_add(1)
+                    .and_then(|l| Some((l, l.checked_mul(Self::PER_LEAF)?)))
+                else {
+                    return Step::Full;
+                };
                 if self.root.load(Ordering::Relaxed).is_null() {
                     let Some(root) = spare_root.take() else {
                         return Step::NeedRoot;
@@ -212,7 +231,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     let Some(dir) = spare_dir.take() else {
                         return Step::NeedDir;
                     };
-                    root_slot.store(dir.as_ptr() as *mut usize, Ordering::Release);
+                    root_slot.store(dir.as_ptr().cast::<usize>(), Ordering::Release);
                     self.pages.fetch_add(1, Ordering::Relaxed);
                 }
                 let Some(leaf) = spare_leaf.take() else {
@@ -224,11 +243,12 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                 // SAFETY: So the in-bounds slot may be written here.
                 unsafe { *dir.add(s.leaves % DIR_SLOTS) = page_to_word(leaf.as_ptr()) };
                 self.pages.fetch_add(1, Ordering::Relaxed);
-                s.leaves += 1;
-                self.capacity
-                    .store(s.leaves * Self::PER_LEAF, Ordering::Release);
-                s.hwm += 1;
-                self.hand_out(s.hwm - 1)
+                s.leaves = leaves;
+                self.capacity.store(new_cap, Ordering::Release);
+                // `hwm == cap < new_cap` (the table was full): no overflow.
+                let i = s.hwm;
+                s.hwm = i + 1;
+                self.hand_out(i)
             });
             match step {
                 Step::Got(i) => break Some(i),
@@ -290,6 +310,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
             if let Some(w) = self.word(idx) {
                 if w.load(Ordering::Relaxed) & FREE_BIT == 0 && idx < s.hwm {
                     w.store((s.free_head << 1) | FREE_BIT, Ordering::Relaxed);
+                    // `idx < hwm`: no overflow.
                     s.free_head = idx + 1;
                 }
             }

@@ -91,8 +91,8 @@
 //! for every class from 64 bytes up except those of 2049..2736-byte
 //! objects... (see the README for the measured waste on real data).
 
-pub mod class;
 mod block;
+pub mod class;
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -100,8 +100,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use super::paged::PagedArray;
 use super::table::RecordTable;
 use super::zpool::{
-    page_to_word, word_to_page, AccessError, AllocError, ClassStats, Handle, Locked,
-    PageProvider, PoolLock, Zpool, MAX_HANDLE_INDEX, PAGE_SIZE,
+    page_to_word, word_to_page, AccessError, AllocError, ClassStats, Handle, Locked, PageProvider,
+    PoolLock, Zpool, MAX_HANDLE_INDEX, PAGE_SIZE,
 };
 use block::{backed_slots, full_map, Block, ClassState, Slot, BLOCK_SIZE, NONE};
 use class::{class_for, ClassInfo, SizeClass, CLASSES, MAX_BLOCK_PAGES, MAX_SLOTS, NR_CLASSES};
@@ -506,7 +506,10 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
         match h {
             Some(h) => Ok(h),
             None => {
-                let r = self.classes.get(c).and_then(|cl| cl.with(|st| self.free_slot(st, c, id, s)));
+                let r = self
+                    .classes
+                    .get(c)
+                    .and_then(|cl| cl.with(|st| self.free_slot(st, c, id, s)));
                 if let Some(r) = r {
                     self.release(r);
                 }
@@ -533,7 +536,9 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
             // `len` fits the slot and split it at the page boundary.
             Loc::One(p) => unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) },
             Loc::Two(p, first, q) => {
-                let (a, b) = data.split_at_checked(first).ok_or(AccessError::InvalidHandle)?;
+                let (a, b) = data
+                    .split_at_checked(first)
+                    .ok_or(AccessError::InvalidHandle)?;
                 // SAFETY: as above, `a` ends at the end of `p`'s page and `b`
                 // starts at `q`, which is shorter than a page.
                 unsafe {
@@ -572,7 +577,9 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
             }
             Loc::Two(p, first, q) => {
                 let out = bounce.get_mut(..len).ok_or(AccessError::InvalidHandle)?;
-                let (a, b) = out.split_at_mut_checked(first).ok_or(AccessError::InvalidHandle)?;
+                let (a, b) = out
+                    .split_at_mut_checked(first)
+                    .ok_or(AccessError::InvalidHandle)?;
                 // SAFETY: as above, in two pieces: to the end of `p`'s page,
                 // then from the start of `q`'s; `bounce` is ours.
                 unsafe {
@@ -705,4 +712,6 @@ impl<P: PageProvider, L: PoolLock> Drop for ZblockPool<P, L> {
 }
 
 #[cfg(test)]
+// Tests index their own tables: an index out of bounds fails the test.
+#[allow(clippy::indexing_slicing)]
 mod tests;

@@ -63,7 +63,9 @@ pub(crate) enum Slot {
 
 /// The map of a block whose `slots` slots are all allocated.
 pub(crate) fn full_map(slots: usize) -> u64 {
-    u64::MAX.checked_shr(u64::BITS.saturating_sub(slots as u32)).unwrap_or(0)
+    u64::MAX
+        .checked_shr(u64::BITS.saturating_sub(slots as u32))
+        .unwrap_or(0)
 }
 
 /// Slots of `info` lying entirely in the first `attached` pages.

@@ -79,7 +79,11 @@ const fn best_layout(size: usize) -> (usize, usize) {
     }
     let by_pages = MAX_BLOCK_PAGES / best_p;
     let by_slots = MAX_SLOTS / best_n;
-    let k = if by_pages < by_slots { by_pages } else { by_slots };
+    let k = if by_pages < by_slots {
+        by_pages
+    } else {
+        by_slots
+    };
     (best_p * k, best_n * k)
 }
 
@@ -185,6 +189,8 @@ pub fn class_for(len: usize) -> SizeClass {
 }
 
 #[cfg(test)]
+// Tests index their own tables: an index out of bounds fails the test.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -32,7 +32,22 @@ fn boundary_sizes() {
     assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
     assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
     let last = class::MAX_CLASS_LEN;
-    let mut sizes = vec![1, 2, 15, 16, 17, 63, 64, 65, 2048, 2049, last, last + 1, PAGE_SIZE - 1, PAGE_SIZE];
+    let mut sizes = vec![
+        1,
+        2,
+        15,
+        16,
+        17,
+        63,
+        64,
+        65,
+        2048,
+        2049,
+        last,
+        last + 1,
+        PAGE_SIZE - 1,
+        PAGE_SIZE,
+    ];
     for c in CLASSES.iter() {
         sizes.push(c.size);
         sizes.push(c.size + 1);
@@ -67,7 +82,9 @@ fn straddling_objects_use_the_bounce_buffer() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (_, info) = straddling_class();
-    let hs: Vec<_> = (0..info.slots).map(|_| pool.alloc(info.size).unwrap()).collect();
+    let hs: Vec<_> = (0..info.slots)
+        .map(|_| pool.alloc(info.size).unwrap())
+        .collect();
     for &h in &hs {
         pool.write(h, &pattern(h, info.size)).unwrap();
     }
@@ -75,7 +92,10 @@ fn straddling_objects_use_the_bounce_buffer() {
     let bp = bounce.as_ptr() as usize;
     let mut straddled = 0;
     for &h in &hs {
-        straddled += pool.read(h, &mut bounce, |s| s.as_ptr() as usize == bp).unwrap() as usize;
+        straddled += usize::from(
+            pool.read(h, &mut bounce, |s| s.as_ptr() as usize == bp)
+                .unwrap(),
+        );
         check(&pool, h);
     }
     assert!(straddled > 0);
@@ -93,30 +113,48 @@ fn invalid_handles_are_refused() {
     let idx = h.index().unwrap();
     // Another slot of the same block, never allocated.
     let unused = Handle::pack(idx + 1, 100, h.tag()).unwrap();
-    assert_eq!(pool.read(unused, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(unused, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     pool.free(unused);
     // A block that does not exist.
     let forged = Handle::pack(5000 << SLOT_BITS, 100, h.tag()).unwrap();
-    assert_eq!(pool.read(forged, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(forged, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     pool.free(forged);
     // The right slot named with another class.
     let wrong_class = Handle::pack(idx, 100, h.tag() + 1).unwrap();
-    assert_eq!(pool.read(wrong_class, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(wrong_class, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     pool.free(wrong_class);
     // A length the class cannot hold.
     let too_long = Handle::pack(idx, PAGE_SIZE, h.tag()).unwrap();
-    assert_eq!(pool.read(too_long, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(too_long, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     check(&pool, {
         pool.write(h, &pattern(h, 100)).unwrap();
         h
     });
     pool.free(h);
     pool.free(h); // double free is ignored
-    assert_eq!(pool.read(h, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(h, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     let hh = pool.alloc(PAGE_SIZE).unwrap();
     pool.free(hh);
     pool.free(hh);
-    assert_eq!(pool.read(hh, &mut b, |_| ()), Err(AccessError::InvalidHandle));
+    assert_eq!(
+        pool.read(hh, &mut b, |_| ()),
+        Err(AccessError::InvalidHandle)
+    );
     assert_eq!(pool.total_pages(), tp.held());
 }
 
@@ -139,7 +177,10 @@ fn blocks_fill_before_new_ones_and_attach_lazily() {
         hs.push(pool.alloc(info.size).unwrap());
     }
     let st = pool.class_stats(c).unwrap();
-    assert_eq!((st.zspages, st.pages, st.objs_in_use), (1, info.pages, info.slots));
+    assert_eq!(
+        (st.zspages, st.pages, st.objs_in_use),
+        (1, info.pages, info.slots)
+    );
     assert_eq!(st.objs_allocated, info.slots);
     // Full: the next object starts a second block with one page.
     hs.push(pool.alloc(info.size).unwrap());
@@ -167,7 +208,9 @@ fn empty_blocks_are_freed_or_kept_as_spare() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = straddling_class();
-    let mut hs: Vec<_> = (0..info.slots + 1).map(|_| pool.alloc(info.size).unwrap()).collect();
+    let mut hs: Vec<_> = (0..info.slots + 1)
+        .map(|_| pool.alloc(info.size).unwrap())
+        .collect();
     assert_eq!(pool.class_stats(c).unwrap().zspages, 2);
     // Emptying the second block while the first has room frees it at once.
     let last = hs.pop().unwrap();
@@ -191,7 +234,15 @@ fn empty_blocks_are_freed_or_kept_as_spare() {
     let before = pool.total_pages();
     assert_eq!(pool.compact(), 1);
     assert_eq!(pool.total_pages(), before - 1);
-    assert_eq!(pool.class_stats(c).unwrap(), ClassStats { size: info.size, pages_per_zspage: info.pages, objs_per_zspage: info.slots, ..ClassStats::default() });
+    assert_eq!(
+        pool.class_stats(c).unwrap(),
+        ClassStats {
+            size: info.size,
+            pages_per_zspage: info.pages,
+            objs_per_zspage: info.slots,
+            ..ClassStats::default()
+        }
+    );
     assert_eq!(pool.compact(), 0);
     assert_eq!(pool.total_pages(), tp.held());
 }
@@ -231,7 +282,9 @@ fn attach_failure_is_clean() {
     assert_eq!(pool.total_pages(), tp.held());
     assert_eq!(class_pages(&pool, c), 0);
     tp.budget.store(usize::MAX, Ordering::Relaxed);
-    let mut hs: Vec<_> = (0..per_page).map(|_| pool.alloc(info.size).unwrap()).collect();
+    let mut hs: Vec<_> = (0..per_page)
+        .map(|_| pool.alloc(info.size).unwrap())
+        .collect();
     for &h in &hs {
         pool.write(h, &pattern(h, info.size)).unwrap();
     }
@@ -267,7 +320,10 @@ fn density_of_uniform_objects() {
         bytes += len;
     }
     let pool_bytes = pool.total_pages() * PAGE_SIZE;
-    println!("zblock uniform 300..3300: {:.2}% over", (pool_bytes as f64 / bytes as f64 - 1.0) * 100.0);
+    println!(
+        "zblock uniform 300..3300: {:.2}% over",
+        (pool_bytes as f64 / bytes as f64 - 1.0) * 100.0
+    );
     assert!(pool_bytes * 100 <= bytes * 105, "{pool_bytes} vs {bytes}");
 }
 
@@ -275,7 +331,9 @@ fn density_of_uniform_objects() {
 fn stats_add_up() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let hs: Vec<_> = (0..3000).map(|i| pool.alloc(1 + (i * 37) % PAGE_SIZE).unwrap()).collect();
+    let hs: Vec<_> = (0..3000)
+        .map(|i| pool.alloc(1 + (i * 37) % PAGE_SIZE).unwrap())
+        .collect();
     let (mut inuse, mut pages) = (0, 0);
     for i in 0..pool.class_count() {
         let s = pool.class_stats(i).unwrap();
@@ -288,4 +346,3 @@ fn stats_add_up() {
     assert_eq!(inuse, hs.len());
     assert_eq!(pages + meta(&pool), pool.total_pages());
 }
-

@@ -23,7 +23,10 @@ pub struct HostProvider {
 
 impl HostProvider {
     pub fn new() -> Self {
-        Self { held: Mutex::new(HashSet::new()), budget: AtomicUsize::new(usize::MAX) }
+        Self {
+            held: Mutex::new(HashSet::new()),
+            budget: AtomicUsize::new(usize::MAX),
+        }
     }
     pub fn held(&self) -> usize {
         self.held.lock().unwrap().len()
@@ -63,7 +66,10 @@ unsafe impl PageProvider for &HostProvider {
     }
 
     unsafe fn free_page(&self, page: NonNull<u8>) {
-        assert!(self.held.lock().unwrap().remove(&(page.as_ptr() as usize)), "freeing a page not held");
+        assert!(
+            self.held.lock().unwrap().remove(&(page.as_ptr() as usize)),
+            "freeing a page not held"
+        );
         // SAFETY: allocated above with this layout.
         unsafe { dealloc(page.as_ptr(), layout()) };
     }
