@@ -198,6 +198,47 @@ fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) ->
     ns
 }
 
+/// The c50 objects, compressed as the driver would store them.
+fn c50_objects(max_pages: usize) -> Vec<Obj> {
+    let set = c50(max_pages);
+    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+    let mut buf = vec![0u8; 2 * PAGE_SIZE];
+    set.pages
+        .iter()
+        .map(|p| {
+            let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+            if len >= huge_threshold {
+                Obj { data: p.to_vec(), huge: true }
+            } else {
+                Obj { data: buf[..len].to_vec(), huge: false }
+            }
+        })
+        .collect()
+}
+
+/// For profiling (`perf record`): store and free the c50 objects `rounds`
+/// times in one pool per backend, printing ns per store and per free.
+fn profile_store(backends: &[Backend], max_pages: usize, rounds: usize) {
+    let objs = c50_objects(max_pages);
+    let n = objs.len();
+    for &b in backends {
+        let pages = HostPages;
+        let pool = Pool::new(b, &pages).expect("pool");
+        let (mut st, mut fr) = (f64::MAX, f64::MAX);
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let handles = store(&pool, &objs);
+            st = st.min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            for h in handles {
+                pool.free(h);
+            }
+            fr = fr.min(t.elapsed().as_secs_f64());
+        }
+        println!("{:<9} store {:>6.0} ns  free {:>6.0} ns per page (best of {rounds}, {n} pages)", b.name(), st * 1e9 / n as f64, fr * 1e9 / n as f64);
+    }
+}
+
 /// A cycle counter for timing single operations: the TSC on x86_64 (a few
 /// ns to read), else the monotonic clock in ns.
 fn ticks() -> u64 {
@@ -303,6 +344,8 @@ fn main() {
     let mut dir = PathBuf::from("/usr/lib/x86_64-linux-gnu");
     let mut max_mib = 32usize;
     let mut reps = 3usize;
+    let mut backends = Vec::new();
+    let mut store_loop = 0usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -310,13 +353,22 @@ fn main() {
             "--dir" => dir = PathBuf::from(val()),
             "--max-mib" => max_mib = val().parse().expect("--max-mib N"),
             "--reps" => reps = val().parse().expect("--reps N"),
+            "--backend" => backends.push(Backend::from_name(val().as_bytes()).expect("--backend NAME")),
+            "--store-loop" => store_loop = val().parse().expect("--store-loop N"),
             _ => {
-                eprintln!("usage: pathbench [--dir PATH] [--max-mib N] [--reps N]");
+                eprintln!("usage: pathbench [--dir PATH] [--max-mib N] [--reps N] [--backend NAME]... [--store-loop N]");
                 std::process::exit(2);
             }
         }
     }
     let max_pages = max_mib * 256;
+    if backends.is_empty() {
+        backends = Backend::ALL.to_vec();
+    }
+    if store_loop > 0 {
+        profile_store(&backends, max_pages, store_loop);
+        return;
+    }
     let tick_ns = ns_per_tick();
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
@@ -345,7 +397,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         });
         let mut out = vec![[0u8; PAGE_SIZE]; n];
-        for b in Backend::ALL {
+        for &b in &backends {
             let pages = HostPages;
             let pool = Pool::new(b, &pages).expect("pool");
             let (mut st, mut ld, mut fr) = (f64::MAX, f64::MAX, f64::MAX);
