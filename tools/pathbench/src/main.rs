@@ -14,8 +14,13 @@
 //! calls under the two-thread mix.
 //!
 //! ```text
-//! pathbench [--dir PATH] [--max-mib N] [--reps N]
+//! pathbench [--dir PATH] [--max-mib N] [--reps N] [--backend NAME]...
+//!           [--fresh-pages] [--store-loop N]
 //! ```
+//!
+//! `--store-loop N` only stores and frees the c50 pages N times per backend
+//! (for `perf record`). Pages come from per-thread lists of recycled pages
+//! (see `HostPages`), or with `--fresh-pages` zeroed from the heap each time.
 //!
 //! Data sets: "c50", pages in which each 512-byte chunk is half random bytes
 //! and half zeroes (fio's buffer_compress_percentage=50), and "files", the
@@ -32,25 +37,64 @@ use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::time::Instant;
 
-/// Zeroed, page-aligned heap pages.
-struct HostPages;
+/// Page-aligned heap pages, recycled like the kernel's per-CPU page lists:
+/// a freed page goes on the freeing thread's list and is handed out again
+/// first (still hot in cache), and pages are not zeroed (rzram's provider
+/// takes plain GFP_NOIO pages). A page comes from the heap only when the
+/// thread's list is empty. `--fresh-pages` uses zeroed heap pages from
+/// `alloc_zeroed` and gives them back on every free instead, which is what
+/// this benchmark measured before: the heap's bookkeeping, page faults and
+/// the zeroing then go into the store and free columns.
+struct HostPages {
+    fresh: bool,
+}
+
+thread_local! {
+    /// This thread's free pages (addresses), most recently freed last.
+    static FREE_PAGES: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 fn page_layout() -> Layout {
     Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).expect("page layout")
 }
 
-// SAFETY: each page is a fresh zeroed heap block of PAGE_SIZE bytes aligned
-// to PAGE_SIZE, freed only through `free_page` with the same layout.
+// SAFETY: each page is a heap block of PAGE_SIZE bytes aligned to PAGE_SIZE,
+// owned by one holder at a time: handed out once by `alloc_page`, and after
+// `free_page` either kept on a free list (never handed out twice) or given
+// back to the heap with the same layout.
 unsafe impl PageProvider for &HostPages {
     fn alloc_page(&self) -> Option<NonNull<u8>> {
+        if !self.fresh {
+            if let Some(p) = FREE_PAGES.with(|l| l.borrow_mut().pop()) {
+                return NonNull::new(p as *mut u8);
+            }
+            // SAFETY: the layout has a non-zero size.
+            let p = NonNull::new(unsafe { std::alloc::alloc(page_layout()) })?;
+            // Heap memory is initialised once, so that the pool only ever
+            // sees initialised bytes (the `PageProvider` contract).
+            // SAFETY: the page is ours and PAGE_SIZE bytes long.
+            unsafe { p.as_ptr().write_bytes(0, PAGE_SIZE) };
+            return Some(p);
+        }
         // SAFETY: the layout has a non-zero size.
         NonNull::new(unsafe { alloc_zeroed(page_layout()) })
     }
 
     unsafe fn free_page(&self, page: NonNull<u8>) {
+        if !self.fresh {
+            FREE_PAGES.with(|l| l.borrow_mut().push(page.as_ptr() as usize));
+            return;
+        }
         // SAFETY: the page came from `alloc_page`, allocated with this layout.
         unsafe { dealloc(page.as_ptr(), page_layout()) };
     }
+}
+
+/// `--fresh-pages`, for every pool of the run.
+static FRESH_PAGES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn fresh_pages() -> bool {
+    FRESH_PAGES.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 type Pool<'a> = AnyPool<&'a HostPages, SpinLockHost>;
@@ -147,7 +191,7 @@ fn load(pool: &Pool<'_>, objs: &[Obj], handles: &[Handle], out: &mut [[u8; PAGE_
 /// page, alloc + write it, free the old object). Returns ns per operation
 /// of wall time.
 fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) -> f64 {
-    let pages = HostPages;
+    let pages = HostPages { fresh: fresh_pages() };
     let pool = Pool::new(b, &pages).expect("pool");
     let handles = store(&pool, objs);
     let per = objs.len() / threads;
@@ -222,7 +266,7 @@ fn profile_store(backends: &[Backend], max_pages: usize, rounds: usize) {
     let objs = c50_objects(max_pages);
     let n = objs.len();
     for &b in backends {
-        let pages = HostPages;
+        let pages = HostPages { fresh: fresh_pages() };
         let pool = Pool::new(b, &pages).expect("pool");
         let (mut st, mut fr) = (f64::MAX, f64::MAX);
         for _ in 0..rounds {
@@ -269,7 +313,7 @@ fn ns_per_tick() -> f64 {
 /// times every alloc and free call on its own. Returns the samples in ticks.
 fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, Vec<u64>) {
     const THREADS: usize = 2;
-    let pages = HostPages;
+    let pages = HostPages { fresh: fresh_pages() };
     let pool = Pool::new(b, &pages).expect("pool");
     let mut handles = store(&pool, objs);
     let per = objs.len() / THREADS;
@@ -346,6 +390,7 @@ fn main() {
     let mut reps = 3usize;
     let mut backends = Vec::new();
     let mut store_loop = 0usize;
+    let mut fresh = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -355,13 +400,15 @@ fn main() {
             "--reps" => reps = val().parse().expect("--reps N"),
             "--backend" => backends.push(Backend::from_name(val().as_bytes()).expect("--backend NAME")),
             "--store-loop" => store_loop = val().parse().expect("--store-loop N"),
+            "--fresh-pages" => fresh = true,
             _ => {
-                eprintln!("usage: pathbench [--dir PATH] [--max-mib N] [--reps N] [--backend NAME]... [--store-loop N]");
+                eprintln!("usage: pathbench [--dir PATH] [--max-mib N] [--reps N] [--backend NAME]... [--store-loop N] [--fresh-pages]");
                 std::process::exit(2);
             }
         }
     }
     let max_pages = max_mib * 256;
+    FRESH_PAGES.store(fresh, std::sync::atomic::Ordering::Relaxed);
     if backends.is_empty() {
         backends = Backend::ALL.to_vec();
     }
@@ -398,7 +445,7 @@ fn main() {
         });
         let mut out = vec![[0u8; PAGE_SIZE]; n];
         for &b in &backends {
-            let pages = HostPages;
+            let pages = HostPages { fresh: fresh_pages() };
             let pool = Pool::new(b, &pages).expect("pool");
             let (mut st, mut ld, mut fr) = (f64::MAX, f64::MAX, f64::MAX);
             let mut density = 0.0;
