@@ -20,8 +20,8 @@
 
 pub mod any;
 pub mod chunked;
-pub mod paged;
-pub mod table;
+pub(crate) mod paged;
+pub(crate) mod table;
 pub mod zpool;
 pub mod zsmalloc;
 
