@@ -28,10 +28,10 @@ use kernel::prelude::*;
 #[path = "../allocators/src"]
 pub mod allocators {
     pub mod any;
-    pub mod chunked;
     pub mod paged;
     pub mod table;
-    pub mod zblock;
+    pub mod z3fold;
+    pub mod zbud;
     pub mod zpool;
     pub mod zsmalloc;
 

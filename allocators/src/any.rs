@@ -125,11 +125,6 @@ impl<P: PageProvider, L: PoolLock> AnyPool<P, L> {
         each!(self, p => p.free(handle))
     }
 
-    /// See [`Zpool::obj_len`].
-    pub fn obj_len(&self, handle: Handle) -> usize {
-        handle.len()
-    }
-
     /// See [`Zpool::total_pages`].
     pub fn total_pages(&self) -> usize {
         each!(self, p => p.total_pages())

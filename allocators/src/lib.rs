@@ -22,8 +22,8 @@
 
 pub mod any;
 pub mod chunked;
-pub mod paged;
-pub mod table;
+pub(crate) mod paged;
+pub(crate) mod table;
 pub mod zblock;
 pub mod zpool;
 pub mod zsmalloc;

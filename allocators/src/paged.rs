@@ -25,7 +25,7 @@ const MAX_PAGES: usize = 8;
 /// `pages[..npages]` are provider pages owned by the array, and each of the
 /// `N` elements is initialised at its slot (see the module documentation)
 /// until [`PagedArray::release`] drops them and returns the pages.
-pub struct PagedArray<T, const N: usize> {
+pub(crate) struct PagedArray<T, const N: usize> {
     pages: [Option<NonNull<u8>>; MAX_PAGES],
     npages: usize,
     _owns: PhantomData<T>,
@@ -50,7 +50,7 @@ impl<T, const N: usize> PagedArray<T, N> {
 
     /// Builds the array with `init(i)` for each element; `None` if a page
     /// cannot be had or `init` fails (everything taken so far is given back).
-    pub fn new(
+    pub(crate) fn new(
         provider: &impl PageProvider,
         mut init: impl FnMut(usize) -> Option<T>,
     ) -> Option<Self> {
@@ -100,7 +100,7 @@ impl<T, const N: usize> PagedArray<T, N> {
     }
 
     /// Element `i`, or `None` past the end.
-    pub fn get(&self, i: usize) -> Option<&T> {
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
         if i >= N {
             return None;
         }
@@ -112,7 +112,7 @@ impl<T, const N: usize> PagedArray<T, N> {
     }
 
     /// All elements as one slice, if they fit in one page (else `None`).
-    pub fn as_slice(&self) -> Option<&[T]> {
+    pub(crate) fn as_slice(&self) -> Option<&[T]> {
         if Self::PAGES != 1 {
             return None;
         }
@@ -123,12 +123,12 @@ impl<T, const N: usize> PagedArray<T, N> {
     }
 
     /// Pages the array holds (they count toward the pool's total).
-    pub fn pages(&self) -> usize {
+    pub(crate) fn pages(&self) -> usize {
         self.npages
     }
 
     /// Every element in order.
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         (0..N).filter_map(move |i| self.get(i))
     }
 
@@ -138,7 +138,7 @@ impl<T, const N: usize> PagedArray<T, N> {
     ///
     /// `provider` must be the one the array was built with, and the array
     /// must not be used afterwards (only dropped).
-    pub unsafe fn release(&mut self, provider: &impl PageProvider) {
+    pub(crate) unsafe fn release(&mut self, provider: &impl PageProvider) {
         // SAFETY: By the type invariant all `N` elements are initialised;
         // the caller vouches for `provider`.
         unsafe { self.release_first(N, provider) };

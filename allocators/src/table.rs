@@ -77,7 +77,7 @@ struct State {
 ///   and `pages` counts them.
 /// * `capacity == leaves * PER_LEAF`; `hwm <= capacity`.
 /// * Free records (in the list starting at `free_head`) are all `< hwm`.
-pub struct RecordTable<L: PoolLock, const SIZE: usize> {
+pub(crate) struct RecordTable<L: PoolLock, const SIZE: usize> {
     state: Locked<L, State>,
     capacity: AtomicUsize,
     pages: AtomicUsize,
@@ -94,12 +94,12 @@ enum Step {
 
 impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     /// Records per leaf page.
-    pub const PER_LEAF: usize = PAGE_SIZE / SIZE;
+    pub(crate) const PER_LEAF: usize = PAGE_SIZE / SIZE;
     const CHECK: () = assert!(SIZE >= 8 && SIZE.is_multiple_of(8) && SIZE <= PAGE_SIZE);
 
     /// Creates an empty table, holding no page; `None` if its lock cannot be
     /// created.
-    pub fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHECK;
         Some(Self {
@@ -126,17 +126,17 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     }
 
     /// Pages the table holds (leaves, directories and the root).
-    pub fn pages(&self) -> usize {
+    pub(crate) fn pages(&self) -> usize {
         self.pages.load(Ordering::Relaxed)
     }
 
     /// Records ever handed out (live or free); the iteration bound.
-    pub fn high_water(&self) -> usize {
+    fn high_water(&self) -> usize {
         self.state.with(|s| s.hwm)
     }
 
     /// Pointer to record `idx`, or `None` if `idx` was never allocated.
-    pub fn get(&self, idx: usize) -> Option<NonNull<u8>> {
+    pub(crate) fn get(&self, idx: usize) -> Option<NonNull<u8>> {
         if idx >= self.capacity.load(Ordering::Acquire) {
             return None;
         }
@@ -161,7 +161,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     }
 
     /// The first word of record `idx` as an atomic.
-    pub fn word(&self, idx: usize) -> Option<&AtomicUsize> {
+    pub(crate) fn word(&self, idx: usize) -> Option<&AtomicUsize> {
         let p = self.get(idx)?;
         // SAFETY: records are 8-aligned (SIZE is a multiple of 8 in a
         // page-aligned leaf) and live as long as the table (`&self`).
@@ -169,7 +169,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     }
 
     /// Whether `idx` names an allocated record.
-    pub fn is_live(&self, idx: usize) -> bool {
+    pub(crate) fn is_live(&self, idx: usize) -> bool {
         match self.word(idx) {
             Some(w) => w.load(Ordering::Relaxed) & FREE_BIT == 0,
             None => false,
@@ -178,7 +178,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Allocates a record, growing the table with pages from `provider`
     /// (called without the table lock). The record's first word is set to 0.
-    pub fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
+    pub(crate) fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
         let mut spare_leaf: Option<NonNull<u8>> = None;
         let mut spare_dir: Option<NonNull<u8>> = None;
         let mut spare_root: Option<NonNull<u8>> = None;
@@ -305,7 +305,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Returns record `idx` to the free list. Ignores indices that are out of
     /// range or already free.
-    pub fn free(&self, idx: usize) {
+    pub(crate) fn free(&self, idx: usize) {
         self.state.with(|s| {
             if let Some(w) = self.word(idx) {
                 if w.load(Ordering::Relaxed) & FREE_BIT == 0 && idx < s.hwm {
@@ -319,7 +319,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Calls `f(index, record)` for every live record. Not synchronized with
     /// concurrent `alloc`/`free`; meant for teardown and statistics.
-    pub fn for_each_live(&self, mut f: impl FnMut(usize, NonNull<u8>)) {
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(usize, NonNull<u8>)) {
         for i in 0..self.high_water() {
             if let Some(p) = self.get(i) {
                 if self.is_live(i) {
@@ -336,7 +336,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     ///
     /// `provider` must be the provider every `alloc` call used, and no
     /// pointer obtained from `get` may be used afterwards.
-    pub unsafe fn release<P: PageProvider>(&mut self, provider: &P) {
+    pub(crate) unsafe fn release<P: PageProvider>(&mut self, provider: &P) {
         let s = self.state.get_mut();
         let leaves = s.leaves;
         *s = State {

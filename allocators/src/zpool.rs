@@ -17,7 +17,7 @@
 //!   entry for zsmalloc, a page-table entry for zbud/z3fold); `+ 1` makes the
 //!   word non-zero, so `Option<Handle>` is one word.
 //! * `length` is the object length (1..=4096 needs 13 bits), so a backend
-//!   never stores it and [`Zpool::obj_len`] needs no lock.
+//!   never stores it and [`Handle::len`] needs no pool at all.
 //! * `tag` is backend specific: the size class for zsmalloc, the buddy slot for
 //!   zbud and z3fold.
 //!
@@ -166,7 +166,7 @@ const LEN_BITS: u32 = 13;
 const LEN_SHIFT: u32 = TAG_BITS;
 const IDX_SHIFT: u32 = TAG_BITS + LEN_BITS;
 /// Largest record index a handle can carry.
-pub const MAX_HANDLE_INDEX: usize = (usize::MAX >> IDX_SHIFT) - 1;
+pub(crate) const MAX_HANDLE_INDEX: usize = (usize::MAX >> IDX_SHIFT) - 1;
 
 impl Handle {
     /// The raw word, never zero.
@@ -292,11 +292,6 @@ pub trait Zpool: Sized + Send + Sync {
 
     /// Frees the object. Invalid handles are ignored.
     fn free(&self, handle: Handle);
-
-    /// Length the object was allocated with.
-    fn obj_len(&self, handle: Handle) -> usize {
-        handle.len()
-    }
 
     /// Every page the pool holds, metadata pages included.
     fn total_pages(&self) -> usize;

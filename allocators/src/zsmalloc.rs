@@ -125,6 +125,14 @@ fn enc_zs(id: u32, obj: usize) -> usize {
 type Empty = (u32, [*mut u8; MAX_PAGES], usize);
 
 /// A pinned object: the zspage cannot lose it to compaction until dropped.
+///
+/// # Invariants
+///
+/// `d` is a live zspage whose `pin` count this guard raised (and drops in
+/// `drop`), and it holds the object whose payload starts at `off` in its
+/// stream, in attached pages: `off + len <= backed * PAGE_SIZE` for the
+/// handle's `len`. A pinned zspage is never claimed by compaction, so the
+/// object neither moves nor goes away while the guard lives.
 struct Pinned {
     d: *mut Zspage,
     /// Object payload start in the zspage stream.

@@ -59,7 +59,7 @@ fn run(backend: Backend, seed: u64, steps: usize) {
                 let len = random_len(&mut rng);
                 match pool.alloc(len) {
                     Ok(h) => {
-                        assert_eq!(pool.obj_len(h), len);
+                        assert_eq!(h.len(), len);
                         assert!(!live.contains_key(&h), "handle reused while live");
                         let v = if rng.gen_ratio(9, 10) {
                             let v = content(&mut rng, len);

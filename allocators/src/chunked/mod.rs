@@ -385,7 +385,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
     /// returns its index and the slot tag.
     fn place(&self, st: &mut Lists, c: u8) -> Option<(u32, u8)> {
         let heads = self.heads(st);
-        for head in heads.get(usize::from(c)..).unwrap_or(&[]) {
+        for head in heads.get(usize::from(c)..H::NCHUNKS).unwrap_or(&[]) {
             let idx = head.load(Ordering::Relaxed);
             let Some(h) = self.hdr(idx) else {
                 continue;

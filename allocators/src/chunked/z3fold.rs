@@ -46,8 +46,6 @@ const CHUNK_SIZE: usize = <Header as PageHeader>::CHUNK_SIZE;
 const NCHUNKS_PAGE: usize = <Header as PageHeader>::NCHUNKS_PAGE;
 /// Chunks available to objects (the page minus the header chunk).
 const NCHUNKS: usize = <Header as PageHeader>::NCHUNKS;
-/// Largest object stored in a headed page; larger ones are headless.
-pub const MAX_HEADED: usize = <Header as PageHeader>::MAX_HEADED;
 
 /// Handle tag of the first object (starts after the header).
 const FIRST: u8 = 1;

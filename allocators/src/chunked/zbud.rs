@@ -36,8 +36,6 @@ const CHUNK_SHIFT: usize = 6;
 const NCHUNKS_PAGE: usize = <Header as PageHeader>::NCHUNKS_PAGE;
 /// Chunks available to the two buddies (the page minus the header chunk).
 const NCHUNKS: usize = <Header as PageHeader>::NCHUNKS;
-/// Largest object stored in a buddied page; larger ones are headless.
-pub const MAX_BUDDY: usize = <Header as PageHeader>::MAX_HEADED;
 
 /// Handle tag of the first buddy (starts after the header).
 const BUD_FIRST: u8 = 1;

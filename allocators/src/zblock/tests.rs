@@ -56,7 +56,7 @@ fn boundary_sizes() {
     for &len in &sizes {
         for _ in 0..3 {
             let h = pool.alloc(len).unwrap();
-            assert_eq!(pool.obj_len(h), len);
+            assert_eq!(h.len(), len);
             pool.write(h, &pattern(h, len)).unwrap();
             hs.push(h);
         }

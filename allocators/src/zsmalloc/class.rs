@@ -41,6 +41,14 @@ pub const DESC_SIZE: usize = 120;
 const RAW: usize = PAGE_SIZE / CLASS_DELTA;
 
 /// Layout of one merged size class.
+///
+/// # Invariants
+///
+/// For every entry of [`CLASSES`] (checked at build time by
+/// `LAYOUTS_FIT`): `OBJ_HEADER < size <= PAGE_SIZE`, `1 <= pages <=
+/// MAX_PAGES` and `1 <= objs`, `objs * size <= pages * PAGE_SIZE`. Unsafe
+/// code writes slots at `obj * size` for `obj < objs` into a zspage of
+/// `pages` pages, relying on this.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClassInfo {
     /// Slot size in bytes, header included.
@@ -181,6 +189,18 @@ const fn max_objs() -> usize {
 
 /// Most objects in one zspage of any class: object indices are below it.
 pub const MAX_OBJS: usize = max_objs();
+
+/// The `ClassInfo` invariant, for every class.
+const LAYOUTS_FIT: () = {
+    let mut rest: &[ClassInfo] = &CLASSES;
+    while let Some((c, tail)) = rest.split_first() {
+        assert!(c.size > OBJ_HEADER && c.size <= PAGE_SIZE);
+        assert!(c.pages >= 1 && c.pages <= MAX_PAGES && c.objs >= 1);
+        assert!(c.objs * c.size <= c.pages * PAGE_SIZE);
+        rest = tail;
+    }
+};
+const _: () = LAYOUTS_FIT;
 
 const _: () = assert!(NR_CLASSES < 255, "class index must fit the handle tag");
 const _: () = assert!(HUGE_SLOT > 2048 && HUGE_SLOT <= PAGE_SIZE);

@@ -80,6 +80,16 @@ pub(crate) struct Zspage {
 const _: () = assert!(core::mem::size_of::<Zspage>() == DESC_SIZE);
 
 /// State of one size class, protected by the class lock.
+///
+/// # Invariants
+///
+/// `heads[g]` starts the doubly linked list (through `Zspage::next`/`prev`)
+/// of the class's zspages whose `group` is `g`, [`NONE`] if empty; every
+/// member is a live descriptor of this class. The counts are exact:
+/// `zspages` zspages, `inuse` allocated objects, `slots` slots lying
+/// entirely in attached pages and `pages` attached pages, summed over the
+/// class's zspages (so removing a zspage cannot make them underflow).
+/// `growing` is the only zspage with fresh slots, or [`NONE`].
 pub(crate) struct ClassState {
     /// First zspage of each fullness list.
     pub(crate) heads: [u32; NR_GROUPS],

@@ -3,7 +3,7 @@
 //! harness (`fuzz/src/lib.rs` includes this file by path).
 #![allow(dead_code)]
 
-use allocators::{PageProvider, PoolLock};
+use allocators::{PageProvider, PoolLock, PAGE_SIZE};
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::HashSet;
 use std::ptr::NonNull;
@@ -37,7 +37,7 @@ impl HostProvider {
 }
 
 fn layout() -> Layout {
-    Layout::from_size_align(4096, 4096).unwrap()
+    Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).unwrap()
 }
 
 // SAFETY: pages are 4096-byte, 4096-aligned, zeroed heap blocks, handed out
