@@ -6,8 +6,8 @@
 //! lz4 (lz4_flex, block format, as the kernel's LZ4_compress_default), keep
 //! pages that compress to the huge threshold or more uncompressed (as the
 //! driver does), then time, over all pages:
-//! store (alloc + write into the pool), load (read through the bounce buffer
-//! + decompress into a page), free; then the same store and load with two
+//! store (alloc + write into the pool), load (read through the bounce buffer,
+//! then decompress into a page), free; then the same store and load with two
 //! threads on one pool (the pool lock shared, as two CPUs share it in the
 //! kernel). Every loaded page is checked against the original afterwards.
 //! A second table gives the latency distribution of single alloc and free
@@ -30,8 +30,8 @@
 
 #[path = "../../zpool-lab/src/corpus.rs"]
 mod corpus;
-use corpus::{collect_files, same_filled};
 use allocators::{AnyPool, Backend, Handle, PageProvider, SpinLockHost, PAGE_SIZE};
+use corpus::{collect_files, same_filled};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -134,13 +134,14 @@ fn c50(pages: usize) -> DataSet {
     DataSet { name: "c50", pages }
 }
 
-
 fn files(dir: &Path, max_pages: usize) -> DataSet {
     let mut list = Vec::new();
     collect_files(dir, &mut list);
     let mut pages = Vec::new();
     'files: for f in list {
-        let Ok(data) = std::fs::read(&f) else { continue };
+        let Ok(data) = std::fs::read(&f) else {
+            continue;
+        };
         for chunk in data.chunks(PAGE_SIZE) {
             if pages.len() >= max_pages {
                 break 'files;
@@ -152,7 +153,10 @@ fn files(dir: &Path, max_pages: usize) -> DataSet {
             }
         }
     }
-    DataSet { name: "files", pages }
+    DataSet {
+        name: "files",
+        pages,
+    }
 }
 
 /// Best (shortest) of `reps` runs of `f`, in ns per page.
@@ -191,7 +195,9 @@ fn load(pool: &Pool<'_>, objs: &[Obj], handles: &[Handle], out: &mut [[u8; PAGE_
 /// page, alloc + write it, free the old object). Returns ns per operation
 /// of wall time.
 fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) -> f64 {
-    let pages = HostPages { fresh: fresh_pages() };
+    let pages = HostPages {
+        fresh: fresh_pages(),
+    };
     let pool = Pool::new(b, &pages).expect("pool");
     let handles = store(&pool, objs);
     let per = objs.len() / threads;
@@ -217,14 +223,19 @@ fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize) ->
                             if h {
                                 dst.copy_from_slice(&src[..PAGE_SIZE]);
                             } else {
-                                lz4_flex::block::decompress_into(src, &mut dst).expect("decompress");
+                                lz4_flex::block::decompress_into(src, &mut dst)
+                                    .expect("decompress");
                             }
                         })
                         .expect("read");
                     } else {
                         let p = &set.pages[(r >> 32) as usize % set.pages.len()];
                         let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-                        let (data, is_huge) = if len >= huge_threshold { (&p[..], true) } else { (&buf[..len], false) };
+                        let (data, is_huge) = if len >= huge_threshold {
+                            (&p[..], true)
+                        } else {
+                            (&buf[..len], false)
+                        };
                         let h = pool.alloc(data.len()).expect("alloc");
                         pool.write(h, data).expect("write");
                         pool.free(hs[i]);
@@ -252,9 +263,15 @@ fn c50_objects(max_pages: usize) -> Vec<Obj> {
         .map(|p| {
             let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
             if len >= huge_threshold {
-                Obj { data: p.to_vec(), huge: true }
+                Obj {
+                    data: p.to_vec(),
+                    huge: true,
+                }
             } else {
-                Obj { data: buf[..len].to_vec(), huge: false }
+                Obj {
+                    data: buf[..len].to_vec(),
+                    huge: false,
+                }
             }
         })
         .collect()
@@ -266,7 +283,9 @@ fn profile_store(backends: &[Backend], max_pages: usize, rounds: usize) {
     let objs = c50_objects(max_pages);
     let n = objs.len();
     for &b in backends {
-        let pages = HostPages { fresh: fresh_pages() };
+        let pages = HostPages {
+            fresh: fresh_pages(),
+        };
         let pool = Pool::new(b, &pages).expect("pool");
         let (mut st, mut fr) = (f64::MAX, f64::MAX);
         for _ in 0..rounds {
@@ -279,7 +298,12 @@ fn profile_store(backends: &[Backend], max_pages: usize, rounds: usize) {
             }
             fr = fr.min(t.elapsed().as_secs_f64());
         }
-        println!("{:<9} store {:>6.0} ns  free {:>6.0} ns per page (best of {rounds}, {n} pages)", b.name(), st * 1e9 / n as f64, fr * 1e9 / n as f64);
+        println!(
+            "{:<9} store {:>6.0} ns  free {:>6.0} ns per page (best of {rounds}, {n} pages)",
+            b.name(),
+            st * 1e9 / n as f64,
+            fr * 1e9 / n as f64
+        );
     }
 }
 
@@ -313,7 +337,9 @@ fn ns_per_tick() -> f64 {
 /// times every alloc and free call on its own. Returns the samples in ticks.
 fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, Vec<u64>) {
     const THREADS: usize = 2;
-    let pages = HostPages { fresh: fresh_pages() };
+    let pages = HostPages {
+        fresh: fresh_pages(),
+    };
     let pool = Pool::new(b, &pages).expect("pool");
     let mut handles = store(&pool, objs);
     let per = objs.len() / THREADS;
@@ -340,14 +366,20 @@ fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, 
                                 if src.len() == PAGE_SIZE {
                                     dst.copy_from_slice(src);
                                 } else {
-                                    lz4_flex::block::decompress_into(src, &mut dst).expect("decompress");
+                                    lz4_flex::block::decompress_into(src, &mut dst)
+                                        .expect("decompress");
                                 }
                             })
                             .expect("read");
                         } else {
                             let p = &set.pages[(r >> 32) as usize % set.pages.len()];
-                            let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-                            let data = if len >= huge_threshold { &p[..] } else { &buf[..len] };
+                            let len =
+                                lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
+                            let data = if len >= huge_threshold {
+                                &p[..]
+                            } else {
+                                &buf[..len]
+                            };
                             let t0 = ticks();
                             let h = pool.alloc(data.len()).expect("alloc");
                             let t1 = ticks();
@@ -379,7 +411,12 @@ fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, 
 /// p50, p99, p99.9 and max of `v` in ns.
 fn percentiles(v: &mut [u64], ns: f64) -> [f64; 4] {
     v.sort_unstable();
-    let at = |q: f64| v.get(((v.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 * ns;
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            * ns
+    };
     [at(0.5), at(0.99), at(0.999), at(1.0)]
 }
 
@@ -393,12 +430,18 @@ fn main() {
     let mut fresh = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().unwrap_or_else(|| panic!("{a} needs a value"));
+        let mut val = || {
+            it.next()
+                .cloned()
+                .unwrap_or_else(|| panic!("{a} needs a value"))
+        };
         match a.as_str() {
             "--dir" => dir = PathBuf::from(val()),
             "--max-mib" => max_mib = val().parse().expect("--max-mib N"),
             "--reps" => reps = val().parse().expect("--reps N"),
-            "--backend" => backends.push(Backend::from_name(val().as_bytes()).expect("--backend NAME")),
+            "--backend" => {
+                backends.push(Backend::from_name(val().as_bytes()).expect("--backend NAME"))
+            }
             "--store-loop" => store_loop = val().parse().expect("--store-loop N"),
             "--fresh-pages" => fresh = true,
             _ => {
@@ -420,8 +463,22 @@ fn main() {
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
     println!("mix xN = 70% load / 30% overwrite (compress+alloc+write+free) by N threads on one pool, ns per op of wall time");
-    println!("{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7}",
-        "data", "backend", "pages", "compress", "store", "load", "free", "store x2", "load x2", "pool/orig", "mix x1", "mix x2", "mix x4");
+    println!(
+        "{:<6} {:<9} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7}",
+        "data",
+        "backend",
+        "pages",
+        "compress",
+        "store",
+        "load",
+        "free",
+        "store x2",
+        "load x2",
+        "pool/orig",
+        "mix x1",
+        "mix x2",
+        "mix x4"
+    );
     let mut lat_rows = Vec::new();
     for set in [c50(max_pages), files(&dir, max_pages)] {
         let n = set.pages.len();
@@ -436,16 +493,24 @@ fn main() {
             for p in &set.pages {
                 let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
                 objs.push(if len >= huge_threshold {
-                    Obj { data: p.to_vec(), huge: true }
+                    Obj {
+                        data: p.to_vec(),
+                        huge: true,
+                    }
                 } else {
-                    Obj { data: buf[..len].to_vec(), huge: false }
+                    Obj {
+                        data: buf[..len].to_vec(),
+                        huge: false,
+                    }
                 });
             }
             t.elapsed().as_secs_f64()
         });
         let mut out = vec![[0u8; PAGE_SIZE]; n];
         for &b in &backends {
-            let pages = HostPages { fresh: fresh_pages() };
+            let pages = HostPages {
+                fresh: fresh_pages(),
+            };
             let pool = Pool::new(b, &pages).expect("pool");
             let (mut st, mut ld, mut fr) = (f64::MAX, f64::MAX, f64::MAX);
             let mut density = 0.0;
@@ -457,7 +522,12 @@ fn main() {
                 let t = Instant::now();
                 load(&pool, &objs, &handles, &mut out);
                 ld = ld.min(t.elapsed().as_secs_f64());
-                assert!(out.iter().zip(&set.pages).all(|(a, b)| a == b), "{} {}: data differs", set.name, b.name());
+                assert!(
+                    out.iter().zip(&set.pages).all(|(a, b)| a == b),
+                    "{} {}: data differs",
+                    set.name,
+                    b.name()
+                );
                 let t = Instant::now();
                 for h in handles {
                     pool.free(h);
@@ -491,21 +561,45 @@ fn main() {
             let ns = |s: f64| s * 1e9 / n as f64;
             let mix: Vec<f64> = [1, 2, 4]
                 .iter()
-                .map(|&t| (0..reps).map(|_| churn(b, &set, &objs, t, n)).fold(f64::MAX, f64::min))
+                .map(|&t| {
+                    (0..reps)
+                        .map(|_| churn(b, &set, &objs, t, n))
+                        .fold(f64::MAX, f64::min)
+                })
                 .collect();
             println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3} {:>7.0} {:>7.0} {:>7.0}",
                 set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density, mix[0], mix[1], mix[2]);
             let (mut a, mut f) = latencies(b, &set, &objs, 4 * n);
             let samples = a.len();
-            lat_rows.push((set.name, b.name(), samples, percentiles(&mut a, tick_ns), percentiles(&mut f, tick_ns)));
+            lat_rows.push((
+                set.name,
+                b.name(),
+                samples,
+                percentiles(&mut a, tick_ns),
+                percentiles(&mut f, tick_ns),
+            ));
         }
     }
     println!();
     println!("per-operation latency under the two-thread mix (70% load / 30% compress+alloc+write+free), ns; each alloc and free call timed alone");
-    println!("{:<6} {:<9} {:>7} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
-        "data", "backend", "samples", "alloc p50", "p99", "p99.9", "max", "free p50", "p99", "p99.9", "max");
+    println!(
+        "{:<6} {:<9} {:>7} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+        "data",
+        "backend",
+        "samples",
+        "alloc p50",
+        "p99",
+        "p99.9",
+        "max",
+        "free p50",
+        "p99",
+        "p99.9",
+        "max"
+    );
     for (set, b, n, a, f) in lat_rows {
-        println!("{:<6} {:<9} {:>7} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
-            set, b, n, a[0], a[1], a[2], a[3], f[0], f[1], f[2], f[3]);
+        println!(
+            "{:<6} {:<9} {:>7} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
+            set, b, n, a[0], a[1], a[2], a[3], f[0], f[1], f[2], f[3]
+        );
     }
 }
