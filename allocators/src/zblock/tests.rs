@@ -48,13 +48,15 @@ fn boundary_sizes() {
         PAGE_SIZE - 1,
         PAGE_SIZE,
     ];
-    for c in CLASSES.iter() {
+    // Under Miri (far slower) every 16th class, once.
+    let (step, copies) = if cfg!(miri) { (16, 1) } else { (1, 3) };
+    for c in CLASSES.iter().step_by(step) {
         sizes.push(c.size);
         sizes.push(c.size + 1);
     }
     let mut hs = Vec::new();
     for &len in &sizes {
-        for _ in 0..3 {
+        for _ in 0..copies {
             let h = pool.alloc(len).unwrap();
             assert_eq!(h.len(), len);
             pool.write(h, &pattern(h, len)).unwrap();
@@ -310,6 +312,7 @@ fn attach_failure_is_clean() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "60000 objects: too slow under Miri")]
 fn density_of_uniform_objects() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
@@ -331,7 +334,8 @@ fn density_of_uniform_objects() {
 fn stats_add_up() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let hs: Vec<_> = (0..3000)
+    let n = if cfg!(miri) { 200 } else { 3000 };
+    let hs: Vec<_> = (0..n)
         .map(|i| pool.alloc(1 + (i * 37) % PAGE_SIZE).unwrap())
         .collect();
     let (mut inuse, mut pages) = (0, 0);
