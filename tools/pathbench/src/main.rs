@@ -278,10 +278,26 @@ fn c50_objects(max_pages: usize) -> Vec<Obj> {
 }
 
 /// For profiling (`perf record`): store and free the c50 objects `rounds`
-/// times in one pool per backend, printing ns per store and per free.
+/// times in one pool per backend, printing ns per store and per free, after
+/// the lz4 compression of the same pages timed the same way (best of
+/// `rounds` passes over all pages).
 fn profile_store(backends: &[Backend], max_pages: usize, rounds: usize) {
     let objs = c50_objects(max_pages);
     let n = objs.len();
+    let set = c50(max_pages);
+    let mut buf = vec![0u8; 2 * PAGE_SIZE];
+    let mut comp = f64::MAX;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for p in &set.pages {
+            std::hint::black_box(lz4_flex::block::compress_into(p, &mut buf).unwrap_or(0));
+        }
+        comp = comp.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "lz4       compress {:>6.0} ns per page (best of {rounds})",
+        comp * 1e9 / n as f64
+    );
     for &b in backends {
         let pages = HostPages {
             fresh: fresh_pages(),
