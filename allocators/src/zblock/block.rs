@@ -82,9 +82,9 @@ pub(crate) fn backed_slots(attached: usize, info: &ClassInfo) -> usize {
 /// # Invariants
 ///
 /// `head` starts the list of the class's blocks that have a free slot
-/// (linked through `next`/`prev`). `spare` is [`NONE`] or a block of the
-/// class with no object, its first page only attached, and the only one on
-/// the list. The counters add up the class's blocks.
+/// (linked through `next`/`prev`). `spare` is [`NONE`] or a listed block of
+/// the class with no object and only its first page attached; no other
+/// block of the class is empty. The counters add up the class's blocks.
 pub(crate) struct ClassState {
     /// First block with a free slot, or [`NONE`].
     pub(crate) head: u32,
@@ -98,7 +98,14 @@ pub(crate) struct ClassState {
     pub(crate) slots: usize,
     /// Attached pages in all blocks.
     pub(crate) pages: usize,
+    /// Fills the state to 56 bytes: with the lock word (8 bytes in the
+    /// kernel, a flag on the host) a class takes one 64-byte line of the
+    /// page-aligned class array, so two CPUs working in neighbouring classes
+    /// (neighbouring object sizes) do not pass one cache line back and forth.
+    _pad: [usize; 2],
 }
+
+const _: () = assert!(core::mem::size_of::<ClassState>() == 56);
 
 impl ClassState {
     /// An empty class.
@@ -110,6 +117,7 @@ impl ClassState {
             inuse: 0,
             slots: 0,
             pages: 0,
+            _pad: [0; 2],
         }
     }
 }

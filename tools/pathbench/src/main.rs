@@ -348,10 +348,17 @@ fn ns_per_tick() -> f64 {
     t.elapsed().as_nanos() as f64 / (ticks() - c).max(1) as f64
 }
 
+/// Latency samples in ticks: alloc calls, free calls, and whole overwrites
+/// (alloc + write + free).
+type Samples = (Vec<u64>, Vec<u64>, Vec<u64>);
+
 /// Per-operation latency of alloc and free under the two-thread mix (the
 /// "mix x2" job: 70% load, 30% compress + alloc + write + free): each thread
-/// times every alloc and free call on its own. Returns the samples in ticks.
-fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, Vec<u64>) {
+/// times every alloc and free call on its own, and the whole overwrite. A
+/// locked instruction waits for the stores before it, so a backend whose
+/// write ends without one (zblock) pays for the copy in the next free's
+/// lock; the overwrite column is the fair comparison.
+fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> Samples {
     const THREADS: usize = 2;
     let pages = HostPages {
         fresh: fresh_pages(),
@@ -360,7 +367,7 @@ fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, 
     let mut handles = store(&pool, objs);
     let per = objs.len() / THREADS;
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
-    let (mut allocs, mut frees) = (Vec::new(), Vec::new());
+    let (mut allocs, mut frees, mut overwrites) = (Vec::new(), Vec::new(), Vec::new());
     std::thread::scope(|s| {
         let workers: Vec<_> = handles
             .chunks_mut(per.max(1))
@@ -373,7 +380,11 @@ fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, 
                     let mut buf = vec![0u8; 2 * PAGE_SIZE];
                     let mut bounce = [0u8; PAGE_SIZE];
                     let mut dst = [0u8; PAGE_SIZE];
-                    let (mut a, mut f) = (Vec::with_capacity(ops / 3), Vec::with_capacity(ops / 3));
+                    let (mut a, mut f, mut o) = (
+                        Vec::with_capacity(ops / 3),
+                        Vec::with_capacity(ops / 3),
+                        Vec::with_capacity(ops / 3),
+                    );
                     for _ in 0..ops / THREADS {
                         let r = splitmix(&mut rng);
                         let i = (r >> 8) as usize % hs.len();
@@ -405,23 +416,25 @@ fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> (Vec<u64>, 
                             let t3 = ticks();
                             a.push(t1 - t0);
                             f.push(t3 - t2);
+                            o.push(t3 - t0);
                             hs[i] = h;
                         }
                     }
-                    (a, f)
+                    (a, f, o)
                 })
             })
             .collect();
         for w in workers {
-            let (a, f) = w.join().expect("thread");
+            let (a, f, o) = w.join().expect("thread");
             allocs.extend(a);
             frees.extend(f);
+            overwrites.extend(o);
         }
     });
     for h in handles {
         pool.free(h);
     }
-    (allocs, frees)
+    (allocs, frees, overwrites)
 }
 
 /// p50, p99, p99.9 and max of `v` in ns.
@@ -585,7 +598,7 @@ fn main() {
                 .collect();
             println!("{:<6} {:<9} {:>6} {:>9.0} {:>7.0} {:>7.0} {:>6.0} {:>8.0} {:>8.0} {:>9.3} {:>7.0} {:>7.0} {:>7.0}",
                 set.name, b.name(), n, compress, ns(st), ns(ld), ns(fr), ns(st2), ns(ld2), density, mix[0], mix[1], mix[2]);
-            let (mut a, mut f) = latencies(b, &set, &objs, 4 * n);
+            let (mut a, mut f, mut o) = latencies(b, &set, &objs, 4 * n);
             let samples = a.len();
             lat_rows.push((
                 set.name,
@@ -593,13 +606,14 @@ fn main() {
                 samples,
                 percentiles(&mut a, tick_ns),
                 percentiles(&mut f, tick_ns),
+                percentiles(&mut o, tick_ns),
             ));
         }
     }
     println!();
-    println!("per-operation latency under the two-thread mix (70% load / 30% compress+alloc+write+free), ns; each alloc and free call timed alone");
+    println!("per-operation latency under the two-thread mix (70% load / 30% compress+alloc+write+free), ns; each alloc and free call timed alone, and the whole overwrite (alloc+write+free)");
     println!(
-        "{:<6} {:<9} {:>7} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+        "{:<6} {:<9} {:>7} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9}",
         "data",
         "backend",
         "samples",
@@ -610,12 +624,15 @@ fn main() {
         "free p50",
         "p99",
         "p99.9",
+        "max",
+        "ovw p50",
+        "p99",
         "max"
     );
-    for (set, b, n, a, f) in lat_rows {
+    for (set, b, n, a, f, o) in lat_rows {
         println!(
-            "{:<6} {:<9} {:>7} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
-            set, b, n, a[0], a[1], a[2], a[3], f[0], f[1], f[2], f[3]
+            "{:<6} {:<9} {:>7} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} | {:>9.0} {:>9.0} {:>9.0}",
+            set, b, n, a[0], a[1], a[2], a[3], f[0], f[1], f[2], f[3], o[0], o[1], o[3]
         );
     }
 }
