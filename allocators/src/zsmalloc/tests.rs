@@ -113,6 +113,9 @@ fn invalid_handles_are_refused() {
 }
 
 #[test]
+// Tens of thousands of objects: hours under Miri; the smaller tests cover
+// the same code there.
+#[cfg_attr(miri, ignore)]
 fn compaction_frees_sparse_zspages() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
@@ -178,6 +181,9 @@ fn provider_failure_is_clean() {
 }
 
 #[test]
+// Tens of thousands of objects: hours under Miri; the smaller tests cover
+// the same code there.
+#[cfg_attr(miri, ignore)]
 fn density_of_uniform_objects() {
     let tp = TestProvider::new();
     let pool = Pool::new(&tp).unwrap();
