@@ -412,7 +412,6 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
     /// page is live and its slot holds an object of `h.len()`'s chunks that
     /// lies within the page. Returns the header and the object's offset in
     /// the page.
-    #[inline]
     fn locate(&self, _st: &Lists, h: Handle) -> Option<(*mut H, usize)> {
         let idx = u32::try_from(h.index()?).ok()?;
         let c = H::chunks(h.len())?;
