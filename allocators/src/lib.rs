@@ -13,9 +13,11 @@
 //!
 //! [`any::AnyPool`] selects one of them at run time by [`any::Backend`].
 //!
-//! The crate is `no_std` without liballoc. The kernel module compiles these
-//! files unchanged as a module tree, so the sources refer to each other only
-//! through `super::` paths and this file holds nothing but the module list.
+//! The crate is `no_std` without liballoc. The kernel module includes this
+//! file as its `allocators` module and compiles the tree unchanged, so the
+//! sources refer to each other only through `super::` paths (never
+//! `crate::`), and this file holds nothing but the module list and the
+//! re-exports.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

@@ -201,12 +201,11 @@ unsafe trait PageHeader: Sized + Send + Sync {
     unsafe fn unpin(_h: *mut Self) {}
 
     /// Chunks taken by an object of `len` bytes; `None` for 0 bytes or for
-    /// an object too big for a headed page.
+    /// more than 255 chunks (more than a page: such an object is headless).
     fn chunks(len: usize) -> Option<u8> {
-        if len == 0 || len > Self::MAX_HEADED {
-            return None;
-        }
-        u8::try_from(len.div_ceil(Self::CHUNK_SIZE)).ok()
+        u8::try_from(len.div_ceil(Self::CHUNK_SIZE))
+            .ok()
+            .filter(|&c| c != 0)
     }
 }
 
@@ -411,9 +410,9 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
 
     /// Validates headed handle `h` (pool lock held, proven by `_st`): its
     /// page is live and its slot holds an object of `h.len()`'s chunks that
-    /// lies within the page. Returns the page index, header and the object's
-    /// offset in the page.
-    fn locate(&self, _st: &Lists, h: Handle) -> Option<(u32, *mut H, usize)> {
+    /// lies within the page. Returns the header and the object's offset in
+    /// the page.
+    fn locate(&self, _st: &Lists, h: Handle) -> Option<(*mut H, usize)> {
         let idx = u32::try_from(h.index()?).ok()?;
         let c = H::chunks(h.len())?;
         let hdr = self.hdr(idx)?;
@@ -424,7 +423,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
         // the handle instead of handing out memory outside the page.
         let off = start.checked_mul(H::CHUNK_SIZE)?;
         let end = off.checked_add(h.len())?;
-        (start >= ZHDR_CHUNKS && end <= PAGE_SIZE).then_some((idx, hdr, off))
+        (start >= ZHDR_CHUNKS && end <= PAGE_SIZE).then_some((hdr, off))
     }
 
     /// Locates the object of `h` and pins its page (headless handles need no
@@ -441,7 +440,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
         }
         self.state
             .with(|st| {
-                let (_, hdr, off) = self.locate(st, h)?;
+                let (hdr, off) = self.locate(st, h)?;
                 // SAFETY: pool lock held, `hdr` live; unpinned by the drop of
                 // the guard.
                 unsafe { H::pin(hdr) };
@@ -589,7 +588,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> Zpool for ChunkedPool<P, L, H>
         if len == 0 || len > PAGE_SIZE {
             return Err(AllocError::InvalidSize);
         }
-        let c = H::chunks(len);
+        let c = H::chunks(len).filter(|_| len <= H::MAX_HEADED);
         if let Some(c) = c {
             if let Some((idx, tag)) = self.state.with(|st| self.place(st, c)) {
                 // Cannot fail: `idx` is a `u32` and `len <= PAGE_SIZE`.
@@ -633,7 +632,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> Zpool for ChunkedPool<P, L, H>
             self.take_headless(h)
         } else {
             self.state.with(|st| {
-                let (_, hdr, _) = self.locate(st, h)?;
+                let (hdr, _) = self.locate(st, h)?;
                 self.free_headed(st, idx, hdr, h.tag())
             })
         };

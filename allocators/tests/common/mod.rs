@@ -40,8 +40,8 @@ fn layout() -> Layout {
     Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).unwrap()
 }
 
-// SAFETY: pages are 4096-byte, 4096-aligned, zeroed heap blocks, handed out
-// once and freed only through `free_page`.
+// SAFETY: pages are PAGE_SIZE-byte, PAGE_SIZE-aligned heap blocks, poisoned
+// (so initialised), handed out once and freed only through `free_page`.
 unsafe impl PageProvider for &HostProvider {
     fn alloc_page(&self) -> Option<NonNull<u8>> {
         let ok = self
