@@ -131,7 +131,8 @@ const fn merge_map() -> ([u8; NR_RAW], usize) {
             n += 1;
             prev = l;
         }
-        // Numbered from the top for now; flipped below.
+        // Numbered from the top for now; flipped below. `n <= NR_CLASSES <
+        // 255` (asserted below), so the casts to `u8` are exact.
         *last = n as u8;
         rest = front;
     }
