@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Run-time choice of backend: [`Backend`] names and [`AnyPool`].
 
-use super::z3fold::Z3foldPool;
-use super::zbud::ZbudPool;
-use super::zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE};
+use super::chunked::{z3fold::Z3foldPool, zbud::ZbudPool};
+use super::zblock::ZblockPool;
+use super::zpool::{
+    AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool, PAGE_SIZE,
+};
 use super::zsmalloc::ZsPool;
 
 /// The allocator backends.
@@ -15,11 +17,18 @@ pub enum Backend {
     Zbud,
     /// Three objects per page ([`Z3foldPool`]).
     Z3fold,
+    /// Blocks of same-size slots, handles naming the slot ([`ZblockPool`]).
+    Zblock,
 }
 
 impl Backend {
     /// All backends, default first.
-    pub const ALL: [Backend; 3] = [Backend::Zsmalloc, Backend::Zbud, Backend::Z3fold];
+    pub const ALL: [Backend; 4] = [
+        Backend::Zsmalloc,
+        Backend::Zbud,
+        Backend::Z3fold,
+        Backend::Zblock,
+    ];
 
     /// The name used in sysfs and on the command line.
     pub const fn name(self) -> &'static str {
@@ -27,6 +36,7 @@ impl Backend {
             Backend::Zsmalloc => "zsmalloc",
             Backend::Zbud => "zbud",
             Backend::Z3fold => "z3fold",
+            Backend::Zblock => "zblock",
         }
     }
 
@@ -49,6 +59,8 @@ pub enum AnyPool<P: PageProvider, L: PoolLock> {
     Zbud(ZbudPool<P, L>),
     /// z3fold-style pool.
     Z3fold(Z3foldPool<P, L>),
+    /// zblock-style pool.
+    Zblock(ZblockPool<P, L>),
 }
 
 macro_rules! each {
@@ -57,6 +69,7 @@ macro_rules! each {
             AnyPool::Zsmalloc($p) => $e,
             AnyPool::Zbud($p) => $e,
             AnyPool::Z3fold($p) => $e,
+            AnyPool::Zblock($p) => $e,
         }
     };
 }
@@ -68,6 +81,7 @@ impl<P: PageProvider, L: PoolLock> AnyPool<P, L> {
             Backend::Zsmalloc => AnyPool::Zsmalloc(ZsPool::new(provider)?),
             Backend::Zbud => AnyPool::Zbud(ZbudPool::new(provider)?),
             Backend::Z3fold => AnyPool::Z3fold(Z3foldPool::new(provider)?),
+            Backend::Zblock => AnyPool::Zblock(ZblockPool::new(provider)?),
         })
     }
 
@@ -77,6 +91,7 @@ impl<P: PageProvider, L: PoolLock> AnyPool<P, L> {
             AnyPool::Zsmalloc(_) => Backend::Zsmalloc,
             AnyPool::Zbud(_) => Backend::Zbud,
             AnyPool::Z3fold(_) => Backend::Z3fold,
+            AnyPool::Zblock(_) => Backend::Zblock,
         }
     }
 
@@ -108,11 +123,6 @@ impl<P: PageProvider, L: PoolLock> AnyPool<P, L> {
     /// See [`Zpool::free`].
     pub fn free(&self, handle: Handle) {
         each!(self, p => p.free(handle))
-    }
-
-    /// See [`Zpool::obj_len`].
-    pub fn obj_len(&self, handle: Handle) -> usize {
-        handle.len()
     }
 
     /// See [`Zpool::total_pages`].
@@ -172,6 +182,7 @@ mod tests {
             ("zsmalloc", size_of::<ZsPool<P, BoxedLock>>()),
             ("zbud", size_of::<ZbudPool<P, BoxedLock>>()),
             ("z3fold", size_of::<Z3foldPool<P, BoxedLock>>()),
+            ("zblock", size_of::<ZblockPool<P, BoxedLock>>()),
             ("any", size_of::<AnyPool<P, BoxedLock>>()),
         ];
         for (name, size) in sizes {
@@ -187,7 +198,8 @@ mod tests {
         for b in Backend::ALL {
             for budget in 0..4 {
                 let tp = TestProvider::new();
-                tp.budget.store(budget, std::sync::atomic::Ordering::Relaxed);
+                tp.budget
+                    .store(budget, std::sync::atomic::Ordering::Relaxed);
                 if let Some(pool) = AnyPool::<_, SpinLockHost>::new(b, &tp) {
                     assert_eq!(pool.total_pages(), tp.held(), "{b:?}");
                     drop(pool);
@@ -207,8 +219,13 @@ mod tests {
             // zsmalloc's class states (3 pages), then a root, a directory
             // and a leaf for each table and a data page; zbud's and
             // z3fold's list heads, then the page table's three pages and a
-            // data page.
-            let (empty, one) = if b == Backend::Zsmalloc { (3, 10) } else { (1, 5) };
+            // data page; zblock's class states (3 pages), then the block
+            // table's three pages and a data page.
+            let (empty, one) = match b {
+                Backend::Zsmalloc => (3, 10),
+                Backend::Zblock => (3, 7),
+                Backend::Zbud | Backend::Z3fold => (1, 5),
+            };
             assert_eq!(pool.total_pages(), empty, "{b:?}");
             let h = pool.alloc(5).unwrap();
             assert_eq!(pool.total_pages(), one, "{b:?}");

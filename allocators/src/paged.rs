@@ -25,7 +25,7 @@ const MAX_PAGES: usize = 8;
 /// `pages[..npages]` are provider pages owned by the array, and each of the
 /// `N` elements is initialised at its slot (see the module documentation)
 /// until [`PagedArray::release`] drops them and returns the pages.
-pub struct PagedArray<T, const N: usize> {
+pub(crate) struct PagedArray<T, const N: usize> {
     pages: [Option<NonNull<u8>>; MAX_PAGES],
     npages: usize,
     _owns: PhantomData<T>,
@@ -50,7 +50,10 @@ impl<T, const N: usize> PagedArray<T, N> {
 
     /// Builds the array with `init(i)` for each element; `None` if a page
     /// cannot be had or `init` fails (everything taken so far is given back).
-    pub fn new(provider: &impl PageProvider, mut init: impl FnMut(usize) -> Option<T>) -> Option<Self> {
+    pub(crate) fn new(
+        provider: &impl PageProvider,
+        mut init: impl FnMut(usize) -> Option<T>,
+    ) -> Option<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Self::FITS;
         let mut arr = Self {
@@ -61,18 +64,20 @@ impl<T, const N: usize> PagedArray<T, N> {
         // Elements initialised so far; on failure exactly these are dropped.
         let mut done = 0;
         let ok = (|| {
-            for p in 0..Self::PAGES {
-                let page = provider.alloc_page()?;
-                *arr.pages.get_mut(p)? = Some(page);
-                arr.npages = p + 1;
-                let count = Self::PER_PAGE.min(N - p * Self::PER_PAGE);
-                for k in 0..count {
-                    let value = init(p * Self::PER_PAGE + k)?;
-                    // SAFETY: Slot `k` of our page is in bounds (PER_PAGE), aligned
-                    // (size is a multiple of the alignment) and not yet initialised.
-                    unsafe { page.as_ptr().cast::<T>().add(k).write(value) };
-                    done += 1;
+            for i in 0..N {
+                let (p, k) = Self::slot(i)?;
+                if k == 0 {
+                    *arr.pages.get_mut(p)? = Some(provider.alloc_page()?);
+                    // `p < PAGES <= MAX_PAGES` (`FITS`): no overflow.
+                    arr.npages = p + 1;
                 }
+                let page = (*arr.pages.get(p)?)?;
+                let value = init(i)?;
+                // SAFETY: Slot `k < PER_PAGE` of our page is in bounds, aligned
+                // (size is a multiple of the alignment) and not yet initialised.
+                unsafe { page.as_ptr().cast::<T>().add(k).write(value) };
+                // `i < N`: no overflow.
+                done = i + 1;
             }
             Some(())
         })();
@@ -85,19 +90,29 @@ impl<T, const N: usize> PagedArray<T, N> {
         Some(arr)
     }
 
+    /// Page and slot in it of element `i`. `PER_PAGE >= 1` (`FITS`), so
+    /// this never fails; checked division costs nothing by a constant.
+    fn slot(i: usize) -> Option<(usize, usize)> {
+        Some((
+            i.checked_div(Self::PER_PAGE)?,
+            i.checked_rem(Self::PER_PAGE)?,
+        ))
+    }
+
     /// Element `i`, or `None` past the end.
-    pub fn get(&self, i: usize) -> Option<&T> {
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
         if i >= N {
             return None;
         }
-        let page = (*self.pages.get(i / Self::PER_PAGE)?)?;
-        // SAFETY: By the type invariant element `i` is initialised at this
-        // slot, and it lives as long as `&self` (until `release`).
-        Some(unsafe { &*page.as_ptr().cast::<T>().add(i % Self::PER_PAGE) })
+        let (p, k) = Self::slot(i)?;
+        let page = (*self.pages.get(p)?)?;
+        // SAFETY: By the type invariant element `i` is initialised at slot
+        // `k` of page `p`, and it lives as long as `&self` (until `release`).
+        Some(unsafe { &*page.as_ptr().cast::<T>().add(k) })
     }
 
     /// All elements as one slice, if they fit in one page (else `None`).
-    pub fn as_slice(&self) -> Option<&[T]> {
+    pub(crate) fn as_slice(&self) -> Option<&[T]> {
         if Self::PAGES != 1 {
             return None;
         }
@@ -108,12 +123,12 @@ impl<T, const N: usize> PagedArray<T, N> {
     }
 
     /// Pages the array holds (they count toward the pool's total).
-    pub fn pages(&self) -> usize {
+    pub(crate) fn pages(&self) -> usize {
         self.npages
     }
 
     /// Every element in order.
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         (0..N).filter_map(move |i| self.get(i))
     }
 
@@ -123,7 +138,7 @@ impl<T, const N: usize> PagedArray<T, N> {
     ///
     /// `provider` must be the one the array was built with, and the array
     /// must not be used afterwards (only dropped).
-    pub unsafe fn release(&mut self, provider: &impl PageProvider) {
+    pub(crate) unsafe fn release(&mut self, provider: &impl PageProvider) {
         // SAFETY: By the type invariant all `N` elements are initialised;
         // the caller vouches for `provider`.
         unsafe { self.release_first(N, provider) };
@@ -135,9 +150,13 @@ impl<T, const N: usize> PagedArray<T, N> {
     /// from `provider`, and the array is not used afterwards.
     unsafe fn release_first(&mut self, count: usize, provider: &impl PageProvider) {
         for i in 0..count {
-            if let Some(Some(page)) = self.pages.get(i / Self::PER_PAGE) {
-                // SAFETY: Element `i` is initialised (caller) and dropped once.
-                unsafe { page.as_ptr().cast::<T>().add(i % Self::PER_PAGE).drop_in_place() };
+            let Some((p, k)) = Self::slot(i) else {
+                break;
+            };
+            if let Some(Some(page)) = self.pages.get(p) {
+                // SAFETY: Element `i` is initialised at slot `k` of page `p`
+                // (caller) and dropped once.
+                unsafe { page.as_ptr().cast::<T>().add(k).drop_in_place() };
             }
         }
         for page in self.pages.iter_mut().take(self.npages) {

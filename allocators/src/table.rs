@@ -77,7 +77,7 @@ struct State {
 ///   and `pages` counts them.
 /// * `capacity == leaves * PER_LEAF`; `hwm <= capacity`.
 /// * Free records (in the list starting at `free_head`) are all `< hwm`.
-pub struct RecordTable<L: PoolLock, const SIZE: usize> {
+pub(crate) struct RecordTable<L: PoolLock, const SIZE: usize> {
     state: Locked<L, State>,
     capacity: AtomicUsize,
     pages: AtomicUsize,
@@ -94,12 +94,12 @@ enum Step {
 
 impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     /// Records per leaf page.
-    pub const PER_LEAF: usize = PAGE_SIZE / SIZE;
+    pub(crate) const PER_LEAF: usize = PAGE_SIZE / SIZE;
     const CHECK: () = assert!(SIZE >= 8 && SIZE.is_multiple_of(8) && SIZE <= PAGE_SIZE);
 
     /// Creates an empty table, holding no page; `None` if its lock cannot be
     /// created.
-    pub fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHECK;
         Some(Self {
@@ -126,22 +126,25 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     }
 
     /// Pages the table holds (leaves, directories and the root).
-    pub fn pages(&self) -> usize {
+    pub(crate) fn pages(&self) -> usize {
         self.pages.load(Ordering::Relaxed)
     }
 
     /// Records ever handed out (live or free); the iteration bound.
-    pub fn high_water(&self) -> usize {
+    fn high_water(&self) -> usize {
         self.state.with(|s| s.hwm)
     }
 
     /// Pointer to record `idx`, or `None` if `idx` was never allocated.
-    pub fn get(&self, idx: usize) -> Option<NonNull<u8>> {
+    pub(crate) fn get(&self, idx: usize) -> Option<NonNull<u8>> {
         if idx >= self.capacity.load(Ordering::Acquire) {
             return None;
         }
-        let leaf = idx / Self::PER_LEAF;
-        let dir = self.root_slot(leaf / DIR_SLOTS)?.load(Ordering::Acquire);
+        // Checked division by non-zero constants (`CHECK`) costs nothing.
+        let leaf = idx.checked_div(Self::PER_LEAF)?;
+        let dir = self
+            .root_slot(leaf.checked_div(DIR_SLOTS)?)?
+            .load(Ordering::Acquire);
         if dir.is_null() {
             return None;
         }
@@ -151,21 +154,22 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
         // words (invariant) and the slot is in bounds and initialised.
         let leaf_ptr = unsafe { *dir.add(leaf % DIR_SLOTS) };
         let leaf_ptr = word_to_page(leaf_ptr);
-        // SAFETY: the leaf is a live page and the offset stays below
+        let off = idx.checked_rem(Self::PER_LEAF)?.checked_mul(SIZE)?;
+        // SAFETY: the leaf is a live page and `off` stays below
         // PER_LEAF * SIZE <= PAGE_SIZE.
-        NonNull::new(unsafe { leaf_ptr.add((idx % Self::PER_LEAF) * SIZE) })
+        NonNull::new(unsafe { leaf_ptr.add(off) })
     }
 
     /// The first word of record `idx` as an atomic.
-    pub fn word(&self, idx: usize) -> Option<&AtomicUsize> {
+    pub(crate) fn word(&self, idx: usize) -> Option<&AtomicUsize> {
         let p = self.get(idx)?;
         // SAFETY: records are 8-aligned (SIZE is a multiple of 8 in a
         // page-aligned leaf) and live as long as the table (`&self`).
-        Some(unsafe { &*(p.as_ptr() as *const AtomicUsize) })
+        Some(unsafe { &*p.as_ptr().cast::<AtomicUsize>() })
     }
 
     /// Whether `idx` names an allocated record.
-    pub fn is_live(&self, idx: usize) -> bool {
+    pub(crate) fn is_live(&self, idx: usize) -> bool {
         match self.word(idx) {
             Some(w) => w.load(Ordering::Relaxed) & FREE_BIT == 0,
             None => false,
@@ -174,7 +178,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Allocates a record, growing the table with pages from `provider`
     /// (called without the table lock). The record's first word is set to 0.
-    pub fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
+    pub(crate) fn alloc<P: PageProvider>(&self, provider: &P) -> Option<usize> {
         let mut spare_leaf: Option<NonNull<u8>> = None;
         let mut spare_dir: Option<NonNull<u8>> = None;
         let mut spare_root: Option<NonNull<u8>> = None;
@@ -189,14 +193,29 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     };
                     return self.hand_out(i);
                 }
-                if s.hwm < s.leaves * Self::PER_LEAF {
-                    s.hwm += 1;
-                    return self.hand_out(s.hwm - 1);
+                // `leaves <= ROOT_SLOTS * DIR_SLOTS` (checked below before it
+                // grows), so none of these products and sums overflows;
+                // checked all the same, a broken count makes the table full.
+                let Some(cap) = s.leaves.checked_mul(Self::PER_LEAF) else {
+                    return Step::Full;
+                };
+                if s.hwm < cap {
+                    let i = s.hwm;
+                    // `i < cap`: no overflow.
+                    s.hwm = i + 1;
+                    return self.hand_out(i);
                 }
                 let d = s.leaves / DIR_SLOTS;
                 if d >= ROOT_SLOTS {
                     return Step::Full;
                 }
+                let Some((leaves, new_cap)) = s
+                    .leaves
+                    .checked_add(1)
+                    .and_then(|l| Some((l, l.checked_mul(Self::PER_LEAF)?)))
+                else {
+                    return Step::Full;
+                };
                 if self.root.load(Ordering::Relaxed).is_null() {
                     let Some(root) = spare_root.take() else {
                         return Step::NeedRoot;
@@ -212,7 +231,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                     let Some(dir) = spare_dir.take() else {
                         return Step::NeedDir;
                     };
-                    root_slot.store(dir.as_ptr() as *mut usize, Ordering::Release);
+                    root_slot.store(dir.as_ptr().cast::<usize>(), Ordering::Release);
                     self.pages.fetch_add(1, Ordering::Relaxed);
                 }
                 let Some(leaf) = spare_leaf.take() else {
@@ -224,11 +243,12 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
                 // SAFETY: So the in-bounds slot may be written here.
                 unsafe { *dir.add(s.leaves % DIR_SLOTS) = page_to_word(leaf.as_ptr()) };
                 self.pages.fetch_add(1, Ordering::Relaxed);
-                s.leaves += 1;
-                self.capacity
-                    .store(s.leaves * Self::PER_LEAF, Ordering::Release);
-                s.hwm += 1;
-                self.hand_out(s.hwm - 1)
+                s.leaves = leaves;
+                self.capacity.store(new_cap, Ordering::Release);
+                // `hwm == cap < new_cap` (the table was full): no overflow.
+                let i = s.hwm;
+                s.hwm = i + 1;
+                self.hand_out(i)
             });
             match step {
                 Step::Got(i) => break Some(i),
@@ -285,11 +305,12 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Returns record `idx` to the free list. Ignores indices that are out of
     /// range or already free.
-    pub fn free(&self, idx: usize) {
+    pub(crate) fn free(&self, idx: usize) {
         self.state.with(|s| {
             if let Some(w) = self.word(idx) {
                 if w.load(Ordering::Relaxed) & FREE_BIT == 0 && idx < s.hwm {
                     w.store((s.free_head << 1) | FREE_BIT, Ordering::Relaxed);
+                    // `idx < hwm`: no overflow.
                     s.free_head = idx + 1;
                 }
             }
@@ -298,7 +319,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Calls `f(index, record)` for every live record. Not synchronized with
     /// concurrent `alloc`/`free`; meant for teardown and statistics.
-    pub fn for_each_live(&self, mut f: impl FnMut(usize, NonNull<u8>)) {
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(usize, NonNull<u8>)) {
         for i in 0..self.high_water() {
             if let Some(p) = self.get(i) {
                 if self.is_live(i) {
@@ -315,7 +336,7 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     ///
     /// `provider` must be the provider every `alloc` call used, and no
     /// pointer obtained from `get` may be used afterwards.
-    pub unsafe fn release<P: PageProvider>(&mut self, provider: &P) {
+    pub(crate) unsafe fn release<P: PageProvider>(&mut self, provider: &P) {
         let s = self.state.get_mut();
         let leaves = s.leaves;
         *s = State {

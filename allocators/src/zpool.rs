@@ -17,7 +17,7 @@
 //!   entry for zsmalloc, a page-table entry for zbud/z3fold); `+ 1` makes the
 //!   word non-zero, so `Option<Handle>` is one word.
 //! * `length` is the object length (1..=4096 needs 13 bits), so a backend
-//!   never stores it and [`Zpool::obj_len`] needs no lock.
+//!   never stores it and [`Handle::len`] needs no pool at all.
 //! * `tag` is backend specific: the size class for zsmalloc, the buddy slot for
 //!   zbud and z3fold.
 //!
@@ -27,11 +27,6 @@ use core::cell::UnsafeCell;
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
-
-/// The core shared by the chunked backends (zbud, z3fold). A submodule of
-/// this file so that the kernel module's list of allocator files stays as
-/// it is.
-pub(crate) mod chunked;
 
 /// Size of a page handed out by a [`PageProvider`]; the kernel's PAGE_SIZE.
 pub const PAGE_SIZE: usize = 4096;
@@ -171,7 +166,7 @@ const LEN_BITS: u32 = 13;
 const LEN_SHIFT: u32 = TAG_BITS;
 const IDX_SHIFT: u32 = TAG_BITS + LEN_BITS;
 /// Largest record index a handle can carry.
-pub const MAX_HANDLE_INDEX: usize = (usize::MAX >> IDX_SHIFT) - 1;
+pub(crate) const MAX_HANDLE_INDEX: usize = (usize::MAX >> IDX_SHIFT) - 1;
 
 impl Handle {
     /// The raw word, never zero.
@@ -192,7 +187,8 @@ impl Handle {
         if index > MAX_HANDLE_INDEX || len >= 1 << LEN_BITS {
             return None;
         }
-        let raw = ((index + 1) << IDX_SHIFT) | (len << LEN_SHIFT) | tag as usize;
+        // `index + 1 <= usize::MAX >> IDX_SHIFT`, so no bit is shifted out.
+        let raw = (index.checked_add(1)? << IDX_SHIFT) | (len << LEN_SHIFT) | usize::from(tag);
         Self::from_raw(raw)
     }
 
@@ -210,6 +206,7 @@ impl Handle {
 
     /// The backend-specific tag.
     pub(crate) fn tag(self) -> u8 {
+        // The low `TAG_BITS` (8) bits: the truncation is the point.
         self.0.get() as u8
     }
 }
@@ -296,11 +293,6 @@ pub trait Zpool: Sized + Send + Sync {
     /// Frees the object. Invalid handles are ignored.
     fn free(&self, handle: Handle);
 
-    /// Length the object was allocated with.
-    fn obj_len(&self, handle: Handle) -> usize {
-        handle.len()
-    }
-
     /// Every page the pool holds, metadata pages included.
     fn total_pages(&self) -> usize;
 
@@ -342,12 +334,15 @@ pub(crate) unsafe fn copy_streams(
     mut len: usize,
 ) {
     while len > 0 {
+        // The masked offsets are below PAGE_SIZE: each room is 1..=PAGE_SIZE.
         let s_room = PAGE_SIZE - (src_off & (PAGE_SIZE - 1));
         let d_room = PAGE_SIZE - (dst_off & (PAGE_SIZE - 1));
         let n = len.min(s_room).min(d_room);
         // SAFETY: both pointers are valid for `n` bytes, which stay within the
         // current page of each stream (caller contract), and do not overlap.
         unsafe { core::ptr::copy_nonoverlapping(src(src_off), dst(dst_off), n) };
+        // `n <= len`, and `src_off + len`, `dst_off + len` end valid ranges
+        // (caller contract), so none of these overflows.
         src_off += n;
         dst_off += n;
         len -= n;
@@ -421,7 +416,9 @@ pub(crate) mod testing {
     /// The test content of `h`'s object: `len` bytes that depend on the
     /// handle and on the offset, so misplaced or moved bytes show.
     pub fn pattern(h: Handle, len: usize) -> Vec<u8> {
-        (0..len).map(|i| (h.to_raw() as u8).wrapping_add(i as u8).wrapping_mul(31)).collect()
+        (0..len)
+            .map(|i| (h.to_raw() as u8).wrapping_add(i as u8).wrapping_mul(31))
+            .collect()
     }
 
     /// Writes [`pattern`] into `h`'s object.
@@ -433,53 +430,8 @@ pub(crate) mod testing {
     pub fn check<Z: Zpool>(pool: &Z, h: Handle) {
         let mut bounce = [0u8; PAGE_SIZE];
         let want = pattern(h, h.len());
-        pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..])).unwrap();
-    }
-
-    /// Refuses lengths 0 and `PAGE_SIZE + 1`, then allocates one object of
-    /// each of `sizes`, fills and checks them all and checks the page count.
-    pub fn alloc_fill_check<Z: Zpool>(pool: &Z, tp: &TestProvider, sizes: &[usize]) -> Vec<Handle> {
-        assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
-        assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
-        let hs: Vec<_> = sizes.iter().map(|&l| pool.alloc(l).unwrap()).collect();
-        for &h in &hs {
-            fill(pool, h);
-        }
-        for &h in &hs {
-            check(pool, h);
-        }
-        assert_eq!(pool.total_pages(), tp.held());
-        hs
-    }
-
-    /// Frees every handle of `hs` twice (the second free is ignored), then
-    /// checks that only the `meta` pages remain and that the pool holds
-    /// exactly the provider's pages.
-    pub fn free_twice<Z: Zpool>(pool: &Z, tp: &TestProvider, hs: Vec<Handle>, meta: impl Fn(&Z) -> usize) {
-        for h in hs {
-            pool.free(h);
-            pool.free(h);
-        }
-        assert_eq!(pool.total_pages(), meta(pool));
-        assert_eq!(pool.total_pages(), tp.held());
-    }
-
-    /// A chunked pool (zbud, z3fold) under page-provider failure. The first
-    /// page-table record takes three pages (root, directory and leaf), so a
-    /// budget of 3 fails on the data page; then one page holds a small
-    /// object and none is left for the headless object of `big` bytes.
-    pub fn chunked_provider_failure<Z: Zpool>(pool: &Z, tp: &TestProvider, big: usize) {
-        tp.budget.store(0, Ordering::Relaxed);
-        assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-        tp.budget.store(3, Ordering::Relaxed);
-        assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
-        assert_eq!(pool.total_pages(), tp.held());
-        tp.budget.store(1, Ordering::Relaxed);
-        let h = pool.alloc(100).unwrap();
-        assert_eq!(pool.alloc(big).map(|_| ()), Err(AllocError::NoMemory));
-        fill(pool, h);
-        check(pool, h);
-        assert_eq!(pool.total_pages(), tp.held());
+        pool.read(h, &mut bounce, |s| assert_eq!(s, &want[..]))
+            .unwrap();
     }
 }
 

@@ -89,9 +89,9 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::paged::PagedArray;
 use super::table::RecordTable;
-use super::zpool::{page_to_word, word_to_page, 
-    copy_streams, AccessError, AllocError, ClassStats, Handle, Locked, PageProvider, PoolLock,
-    Zpool, PAGE_SIZE,
+use super::zpool::{
+    copy_streams, page_to_word, word_to_page, AccessError, AllocError, ClassStats, Handle, Locked,
+    PageProvider, PoolLock, Zpool, PAGE_SIZE,
 };
 use class::{class_for, SizeClass, CLASSES, DESC_SIZE, MAX_PAGES, NR_CLASSES, OBJ_HEADER};
 use zspage::{ClassState, Zspage, NONE};
@@ -106,6 +106,15 @@ const E_HUGE: usize = 0b100;
 const E_OBJ_SHIFT: u32 = 3;
 const E_OBJ_MASK: usize = 0xfff;
 const E_ID_SHIFT: u32 = 15;
+const _: () = assert!(class::MAX_OBJS <= E_OBJ_MASK + 1);
+const _: () = assert!(class::MAX_OBJS < zspage::NO_OBJ as usize);
+
+/// Offset of the payload of object `obj` in a zspage stream of `size`-byte
+/// slots. `obj <= E_OBJ_MASK` and `size <= PAGE_SIZE` for every caller, so
+/// it never fails; checked so that a forged entry cannot overflow.
+fn payload_offset(obj: usize, size: usize) -> Option<usize> {
+    obj.checked_mul(size)?.checked_add(OBJ_HEADER)
+}
 
 fn enc_zs(id: u32, obj: usize) -> usize {
     ((id as usize) << E_ID_SHIFT) | (obj << E_OBJ_SHIFT) | E_ZS
@@ -116,6 +125,14 @@ fn enc_zs(id: u32, obj: usize) -> usize {
 type Empty = (u32, [*mut u8; MAX_PAGES], usize);
 
 /// A pinned object: the zspage cannot lose it to compaction until dropped.
+///
+/// # Invariants
+///
+/// `d` is a live zspage whose `pin` count this guard raised (and drops in
+/// `drop`), and it holds the object whose payload starts at `off` in its
+/// stream, in attached pages: `off + len <= backed * PAGE_SIZE` for the
+/// handle's `len`. A pinned zspage is never claimed by compaction, so the
+/// object neither moves nor goes away while the guard lives.
 struct Pinned {
     d: *mut Zspage,
     /// Object payload start in the zspage stream.
@@ -170,9 +187,13 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         // SAFETY: `d` is a live, empty zspage of the locked class.
         unsafe {
             zspage::unlink(st, &self.descs, d);
-            let n = (*d).backed as usize;
+            let n = usize::from((*d).backed);
+            // The class counts include this zspage, its attached pages and
+            // their slots, added when it was set up and as its pages were
+            // attached (`ClassState` invariant, `place` and
+            // `zspage::attach`): no underflow.
             st.zspages -= 1;
-            st.slots -= zspage::backed_slots(n, size, (*d).objs as usize);
+            st.slots -= zspage::backed_slots(n, size, usize::from((*d).objs));
             st.pages -= n;
             (id, (*d).pages, n)
         }
@@ -204,9 +225,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         // about stale handles).
         // SAFETY: `d` is a live descriptor of a class whose lock the caller holds.
         unsafe {
-            if (*d).class as usize != c
-                || obj >= (*d).next_fresh as usize
-                || h.len() + OBJ_HEADER > info.size
+            if usize::from((*d).class) != c
+                || obj >= usize::from((*d).next_fresh)
+                || h.len().checked_add(OBJ_HEADER)? > info.size
             {
                 return None;
             }
@@ -229,12 +250,10 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         let class = self.classes.get(c).ok_or(AccessError::InvalidHandle)?;
         class.with(|_st| {
             let (_, d, obj) = self.lookup(h, c, idx).ok_or(AccessError::InvalidHandle)?;
+            let off = payload_offset(obj, size).ok_or(AccessError::InvalidHandle)?;
             // SAFETY: `d` is live and holds the object (checked under lock).
             unsafe { (*d).pin.fetch_add(1, Ordering::Relaxed) };
-            Ok(Pinned {
-                d,
-                off: obj * size + OBJ_HEADER,
-            })
+            Ok(Pinned { d, off })
         })
     }
 
@@ -259,15 +278,13 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         }
         let id = u32::try_from(e >> E_ID_SHIFT).ok()?;
         let obj = (e >> E_OBJ_SHIFT) & E_OBJ_MASK;
+        let off = payload_offset(obj, size)?;
         let d = zspage::desc(&self.descs, id)?;
         // SAFETY: descriptor records live as long as the table; `pin` is an
         // atomic that no other code writes non-atomically (`zspage::init`).
         let before = unsafe { (*d).pin.fetch_add(1, Ordering::AcqRel) };
         // From here on the drop of `pinned` undoes the pin.
-        let pinned = Pinned {
-            d,
-            off: obj * size + OBJ_HEADER,
-        };
+        let pinned = Pinned { d, off };
         if before & zspage::MIGRATING != 0 || entry.load(Ordering::Acquire) != e {
             return None;
         }
@@ -277,8 +294,8 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         // when the record is reused or the object freed or moved.
         // SAFETY: `d` is live and pinned, so these reads see its fields.
         let ok = unsafe {
-            (*d).class as usize == c
-                && h.len() + OBJ_HEADER <= size
+            usize::from((*d).class) == c
+                && h.len().checked_add(OBJ_HEADER).is_some_and(|l| l <= size)
                 && zspage::header(d, size, obj) == zspage::used_header(idx)
         };
         ok.then_some(pinned)
@@ -327,6 +344,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         }
         let class = class_for(len);
         let tag = match class {
+            // `c < NR_CLASSES < 255` (asserted in `class.rs`): exact.
             SizeClass::Class(c) => c as u8,
             SizeClass::Huge => HUGE_TAG,
         };
@@ -406,6 +424,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         }
         let pin = self.pin(h)?;
         let in_page = pin.off & (PAGE_SIZE - 1);
+        // `in_page < PAGE_SIZE` and `len < 2^13` (handle layout): no overflow.
         if in_page + len <= PAGE_SIZE {
             // SAFETY: pinned object, entirely within one page of a live
             // zspage; no concurrent writer (driver contract).
@@ -415,15 +434,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         let bp = bounce.as_mut_ptr();
         // SAFETY: pinned object in the zspage stream; `bounce` has room for
         // len <= PAGE_SIZE bytes (checked in `lookup`).
-        unsafe {
-            copy_streams(
-                |o| zspage::at(pin.d, o),
-                pin.off,
-                |o| bp.add(o),
-                0,
-                len,
-            )
-        };
+        unsafe { copy_streams(|o| zspage::at(pin.d, o), pin.off, |o| bp.add(o), 0, len) };
         bounce.get(..len).map(f).ok_or(AccessError::InvalidHandle)
     }
 
@@ -449,11 +460,14 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         };
         let res = class.with(|st| {
             let (id, d, obj) = self.lookup(h, c, idx)?;
-            st.inuse -= 1;
+            // The object is allocated, so counted (`ClassState` invariant);
+            // checked before anything changes, a broken count keeps it.
+            let inuse = st.inuse.checked_sub(1)?;
             // SAFETY: `d` is live, of class `c` (lock held), and `obj` is the
             // allocated object of this handle.
             unsafe {
-                zspage::push_free(d, info.size, obj);
+                zspage::push_free(d, info.size, obj)?;
+                st.inuse = inuse;
                 if (*d).inuse == 0 {
                     return Some(Some(self.remove_zspage(st, info.size, id, d)));
                 }
@@ -471,11 +485,14 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
     }
 
     fn total_pages(&self) -> usize {
-        self.zspage_pages.load(Ordering::Relaxed)
-            + self.huge.load(Ordering::Relaxed)
-            + self.handles.pages()
-            + self.descs.pages()
-            + self.classes.pages()
+        // Each counts distinct pages, so the sum is at most the number of
+        // pages in the machine; saturating keeps a broken count harmless.
+        self.zspage_pages
+            .load(Ordering::Relaxed)
+            .saturating_add(self.huge.load(Ordering::Relaxed))
+            .saturating_add(self.handles.pages())
+            .saturating_add(self.descs.pages())
+            .saturating_add(self.classes.pages())
     }
 
     fn compact(&self) -> usize {
@@ -483,14 +500,17 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZsPool<P, L> {
         for (c, class) in self.classes.iter().enumerate() {
             // Each step empties a zspage or fills one; the bound only guards
             // against concurrent churn keeping us here.
-            let mut steps = class.with(|st| st.zspages) * 2 + 2;
-            while steps > 0 {
-                steps -= 1;
+            let steps = class
+                .with(|st| st.zspages)
+                .saturating_mul(2)
+                .saturating_add(2);
+            for _ in 0..steps {
                 let Some(step) = class.with(|st| self.compact_step(st, c)) else {
                     break;
                 };
                 if let Some(empty) = step {
-                    freed += self.release_zspage(empty);
+                    // Pages freed, at most the pages in the machine.
+                    freed = self.release_zspage(empty).saturating_add(freed);
                 }
             }
         }
@@ -535,7 +555,7 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
     fn drop(&mut self) {
         let provider = &self.provider;
         self.descs.for_each_live(|_, p| {
-            let d = p.as_ptr() as *mut Zspage;
+            let d = p.as_ptr().cast::<Zspage>();
             // SAFETY: live descriptors own their `backed` attached provider
             // pages; we have exclusive access in `drop`.
             let (pages, n) = unsafe { ((*d).pages, (*d).backed as usize) };
@@ -548,7 +568,7 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
         });
         self.handles.for_each_live(|_, p| {
             // SAFETY: records are 8-aligned words; exclusive access.
-            let e = unsafe { *(p.as_ptr() as *const usize) };
+            let e = unsafe { p.cast::<usize>().read() };
             if e & E_KIND == E_HUGE {
                 if let Some(pg) = NonNull::new(word_to_page(e)) {
                     // SAFETY: huge entries own their page.
@@ -567,4 +587,6 @@ impl<P: PageProvider, L: PoolLock> Drop for ZsPool<P, L> {
 }
 
 #[cfg(test)]
+// Tests index their own tables: an index out of bounds fails the test.
+#[allow(clippy::indexing_slicing)]
 mod tests;

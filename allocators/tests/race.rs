@@ -3,8 +3,14 @@
 //! readers pin a zspage without the class lock while compaction claims
 //! sparse zspages of that class, moves their objects and frees them, and
 //! another thread reuses the freed slots, pages and descriptor records.
-//! Every read is checked. Small enough for Miri (`make -C allocators
+//! Every read is checked. The zblock-style pool runs the same rounds: its
+//! readers take no lock at all while the churn thread allocates and frees
+//! slots of the same blocks and compaction frees the class's spare block.
+//! Small enough for Miri (`make -C allocators
 //! miri-race`), which also checks the pin protocol for data races.
+
+// Tests index their own tables: an index out of bounds fails the test.
+#![allow(clippy::indexing_slicing)]
 
 mod common;
 
@@ -73,7 +79,8 @@ fn round(pool: &Pool, objs: usize, seed: u64) -> usize {
                 let mut bounce = [0u8; PAGE_SIZE];
                 while !done.load(Ordering::Acquire) {
                     let (h, seed) = kept[rng.gen_range(0..kept.len())];
-                    pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..])).unwrap();
+                    pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..]))
+                        .unwrap();
                 }
             });
         }
@@ -81,7 +88,8 @@ fn round(pool: &Pool, objs: usize, seed: u64) -> usize {
     });
     let mut bounce = [0u8; PAGE_SIZE];
     for (h, seed) in kept {
-        pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..])).unwrap();
+        pool.read(h, &mut bounce, |d| assert!(d == &content(seed)[..]))
+            .unwrap();
         pool.free(h);
     }
     freed
@@ -98,5 +106,17 @@ fn readers_race_compaction() {
     }
     // Compaction did empty zspages while the readers ran.
     assert!(freed > 0, "compaction freed nothing");
+    assert_eq!(pool.total_pages(), tp.held());
+}
+
+#[test]
+fn zblock_readers_race_churn() {
+    let (rounds, objs) = if cfg!(miri) { (2, 240) } else { (300, 3000) };
+    let tp = HostProvider::new();
+    let pool = Pool::new(Backend::Zblock, &tp).unwrap();
+    for r in 0..rounds {
+        round(&pool, objs, r * 1_000_000);
+    }
+    pool.compact();
     assert_eq!(pool.total_pages(), tp.held());
 }

@@ -65,7 +65,8 @@ pub fn run(backend: Backend, data: &[u8]) {
                 let i = input.u16().unwrap_or(0) as usize % order.len();
                 let h = order[i];
                 let want = live.borrow()[&h].clone();
-                pool.read(h, &mut bounce, |s| assert!(s == &want[..])).unwrap();
+                pool.read(h, &mut bounce, |s| assert!(s == &want[..]))
+                    .unwrap();
             }
             6 => {
                 let before = pool.total_pages();
@@ -81,7 +82,8 @@ pub fn run(backend: Backend, data: &[u8]) {
         assert_eq!(pool.total_pages(), provider.held());
     }
     for (&h, want) in live.borrow().iter() {
-        pool.read(h, &mut bounce, |s| assert!(s == &want[..])).unwrap();
+        pool.read(h, &mut bounce, |s| assert!(s == &want[..]))
+            .unwrap();
     }
     drop(pool);
     assert_eq!(provider.held(), 0);

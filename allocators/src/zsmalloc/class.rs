@@ -41,6 +41,14 @@ pub const DESC_SIZE: usize = 120;
 const RAW: usize = PAGE_SIZE / CLASS_DELTA;
 
 /// Layout of one merged size class.
+///
+/// # Invariants
+///
+/// For every entry of [`CLASSES`] (checked at build time by
+/// `LAYOUTS_FIT`): `OBJ_HEADER < size <= PAGE_SIZE`, `1 <= pages <=
+/// MAX_PAGES` and `1 <= objs`, `objs * size <= pages * PAGE_SIZE`. Unsafe
+/// code writes slots at `obj * size` for `obj < objs` into a zspage of
+/// `pages` pages, relying on this.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClassInfo {
     /// Slot size in bytes, header included.
@@ -57,6 +65,10 @@ pub struct ClassInfo {
 /// uses pages exactly as well and needs fewer descriptors (a 1-page zspage
 /// would spend 120 bytes of descriptor per 4 KiB; 12 pages, 0.24 %); since
 /// pages are attached lazily it adds no partial-zspage waste.
+///
+/// This and the other `const fn`s of this file are evaluated at compile time
+/// only (every caller is a `const` item), so an overflow in them is a build
+/// error, never a run-time panic.
 const fn best_layout(size: usize) -> (usize, usize) {
     let mut best_p = 1;
     let mut best_o = PAGE_SIZE / size;
@@ -106,26 +118,29 @@ const NR_RAW: usize = HUGE_SLOT / CLASS_DELTA - 1;
 
 const fn merge_map() -> ([u8; NR_RAW], usize) {
     // Walk from the largest raw class down; a raw class joins the class above
-    // it when both have the same layout.
+    // it when both have the same layout. Slices are walked by splitting
+    // them, so that no index can be out of bounds.
     let mut map = [0u8; NR_RAW];
     let mut n = 0;
     let mut prev = (0, 0);
-    let mut i = NR_RAW;
-    while i > 0 {
-        i -= 1;
-        let l = best_layout((i + 1) * CLASS_DELTA);
+    let mut rest: &mut [u8] = &mut map;
+    while let Some((last, front)) = rest.split_last_mut() {
+        // Raw class `front.len()`, whose slot is that plus one deltas.
+        let l = best_layout((front.len() + 1) * CLASS_DELTA);
         if l.0 != prev.0 || l.1 != prev.1 {
             n += 1;
             prev = l;
         }
-        // Numbered from the top for now; flipped below.
-        map[i] = n as u8;
+        // Numbered from the top for now; flipped below. `n <= NR_CLASSES <
+        // 255` (asserted below), so the casts to `u8` are exact.
+        *last = n as u8;
+        rest = front;
     }
     // Renumber so that class 0 is the smallest.
-    let mut j = 0;
-    while j < NR_RAW {
-        map[j] = (n - map[j] as usize) as u8;
-        j += 1;
+    let mut rest: &mut [u8] = &mut map;
+    while let Some((first, tail)) = rest.split_first_mut() {
+        *first = (n - *first as usize) as u8;
+        rest = tail;
     }
     (map, n)
 }
@@ -142,20 +157,51 @@ const fn build_classes() -> [ClassInfo; NR_CLASSES] {
         pages: 0,
         objs: 0,
     }; NR_CLASSES];
-    let mut i = 0;
-    while i < NR_RAW {
-        let c = RAW_TO_CLASS[i] as usize;
-        let size = (i + 1) * CLASS_DELTA;
+    let mut raw: &[u8] = &RAW_TO_CLASS;
+    let mut size = CLASS_DELTA;
+    while let Some((&c, tail)) = raw.split_first() {
         let (pages, objs) = best_layout(size);
-        // Raw classes ascend, so the last one written is the largest.
-        out[c] = ClassInfo { size, pages, objs };
-        i += 1;
+        // Raw classes ascend, so the last one written is the largest. A
+        // class number past `out` is a build error (compile-time panic).
+        match out.split_at_mut_checked(c as usize) {
+            Some((_, [slot, ..])) => *slot = ClassInfo { size, pages, objs },
+            _ => panic!("merged class out of range"),
+        }
+        size += CLASS_DELTA;
+        raw = tail;
     }
     out
 }
 
 /// The merged classes, smallest first.
 pub const CLASSES: [ClassInfo; NR_CLASSES] = build_classes();
+
+const fn max_objs() -> usize {
+    let mut max = 0;
+    let mut rest: &[ClassInfo] = &CLASSES;
+    while let Some((c, tail)) = rest.split_first() {
+        if c.objs > max {
+            max = c.objs;
+        }
+        rest = tail;
+    }
+    max
+}
+
+/// Most objects in one zspage of any class: object indices are below it.
+pub const MAX_OBJS: usize = max_objs();
+
+/// The `ClassInfo` invariant, for every class.
+const LAYOUTS_FIT: () = {
+    let mut rest: &[ClassInfo] = &CLASSES;
+    while let Some((c, tail)) = rest.split_first() {
+        assert!(c.size > OBJ_HEADER && c.size <= PAGE_SIZE);
+        assert!(c.pages >= 1 && c.pages <= MAX_PAGES && c.objs >= 1);
+        assert!(c.objs * c.size <= c.pages * PAGE_SIZE);
+        rest = tail;
+    }
+};
+const _: () = LAYOUTS_FIT;
 
 const _: () = assert!(NR_CLASSES < 255, "class index must fit the handle tag");
 const _: () = assert!(HUGE_SLOT > 2048 && HUGE_SLOT <= PAGE_SIZE);
@@ -170,16 +216,22 @@ pub enum SizeClass {
     Huge,
 }
 
-/// Class for an object of `len` bytes (1..=PAGE_SIZE, checked by the caller).
+/// Class for an object of `len` bytes (1..=PAGE_SIZE, checked by the caller;
+/// lengths past the table, however large, are huge).
 pub fn class_for(len: usize) -> SizeClass {
-    let slot = len + OBJ_HEADER;
-    match RAW_TO_CLASS.get((slot - 1) / CLASS_DELTA) {
-        Some(&c) => SizeClass::Class(c as usize),
+    // Raw class `(len + OBJ_HEADER - 1) / CLASS_DELTA`.
+    let raw = len
+        .checked_add(OBJ_HEADER - 1)
+        .and_then(|s| RAW_TO_CLASS.get(s / CLASS_DELTA));
+    match raw {
+        Some(&c) => SizeClass::Class(usize::from(c)),
         None => SizeClass::Huge,
     }
 }
 
 #[cfg(test)]
+// Tests index their own tables: an index out of bounds fails the test.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -201,7 +253,10 @@ mod tests {
         assert_eq!(class_for(1), SizeClass::Class(0));
         assert_eq!(class_for(MIN_SLOT - OBJ_HEADER), SizeClass::Class(0));
         let last = CLASSES[NR_CLASSES - 1].size;
-        assert_eq!(class_for(last - OBJ_HEADER), SizeClass::Class(NR_CLASSES - 1));
+        assert_eq!(
+            class_for(last - OBJ_HEADER),
+            SizeClass::Class(NR_CLASSES - 1)
+        );
         assert_eq!(class_for(last - OBJ_HEADER + 1), SizeClass::Huge);
         assert_eq!(class_for(PAGE_SIZE), SizeClass::Huge);
         for len in 1..=PAGE_SIZE {
@@ -222,7 +277,10 @@ mod tests {
         // Informational: `cargo test -p allocators print_table -- --nocapture`.
         for (i, c) in CLASSES.iter().enumerate() {
             let waste = c.pages * PAGE_SIZE - c.objs * c.size;
-            println!("{i:3} size {:4} pages {:2} objs {:4} tail waste {waste:4}", c.size, c.pages, c.objs);
+            println!(
+                "{i:3} size {:4} pages {:2} objs {:4} tail waste {waste:4}",
+                c.size, c.pages, c.objs
+            );
         }
         println!("huge slot {HUGE_SLOT}, {NR_CLASSES} classes");
         // The first huge length takes a huge slot, one byte less does not.

@@ -43,10 +43,19 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         // SAFETY: `src` is a live zspage of this class, lock held.
         let (src_fresh, src_inuse, src_slots) = unsafe {
             let s = &*src;
-            let slots = zspage::backed_slots(s.backed as usize, info.size, s.objs as usize);
-            (s.next_fresh as usize, s.inuse as usize, slots)
+            let slots = zspage::backed_slots(usize::from(s.backed), info.size, usize::from(s.objs));
+            (usize::from(s.next_fresh), usize::from(s.inuse), slots)
         };
-        if st.slots - st.inuse - (src_slots - src_inuse) < src_inuse {
+        // Free attached slots outside `src`. The class counts include
+        // `src`'s slots and objects (`ClassState` invariant), so nothing
+        // underflows; checked all the same, a broken count ends compaction
+        // of the class.
+        let room = st
+            .slots
+            .checked_sub(st.inuse)
+            .zip(src_slots.checked_sub(src_inuse))
+            .and_then(|(free, src_free)| free.checked_sub(src_free));
+        if room.is_none_or(|room| room < src_inuse) {
             // SAFETY: `src` is live and claimed above.
             unsafe { zspage::end_compaction(src) };
             return None;
@@ -67,6 +76,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
                 let Some(new) = zspage::take_backed(st, dst_id, dst, info.size) else {
                     break;
                 };
+                // Both slots lie in attached pages (`obj < next_fresh`,
+                // `take_backed`), so `obj * size` and `new * size` are below
+                // `backed * PAGE_SIZE`: no overflow.
                 copy_streams(
                     |o| zspage::at(src, o),
                     obj * info.size,
@@ -77,7 +89,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
                 if let Some(e) = self.handles.word((hdr >> 1) as usize) {
                     e.store(enc_zs(dst_id, new), Ordering::Release);
                 }
-                zspage::push_free(src, info.size, obj);
+                // Fails only if `src`'s count is broken: the slot then stays
+                // taken (its entry already names the copy).
+                if zspage::push_free(src, info.size, obj).is_none() {
+                    break;
+                }
             }
             zspage::regroup(st, &self.descs, dst_id, dst);
             // Every moved object's entry is rewritten: release the claim

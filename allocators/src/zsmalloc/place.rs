@@ -26,8 +26,20 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// Takes a free object of zspage `d` (descriptor `id`, class `c`) in its
     /// attached pages for handle entry `idx`, and publishes its location.
     /// Class lock held (`st`).
-    pub(super) fn take_from(&self, st: &mut ClassState, c: usize, id: u32, d: *mut Zspage, idx: usize) -> bool {
+    pub(super) fn take_from(
+        &self,
+        st: &mut ClassState,
+        c: usize,
+        id: u32,
+        d: *mut Zspage,
+        idx: usize,
+    ) -> bool {
         let Some(size) = CLASSES.get(c).map(|info| info.size) else {
+            return false;
+        };
+        // The count of objects is bounded by the memory they take; checked
+        // before anything changes, an overflow fails the allocation.
+        let Some(inuse) = st.inuse.checked_add(1) else {
             return false;
         };
         // SAFETY: `d` is a live zspage of class `c` and we hold its lock.
@@ -40,7 +52,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             zspage::set_header(d, size, obj, zspage::used_header(idx));
             zspage::regroup(st, &self.descs, id, d);
         }
-        st.inuse += 1;
+        st.inuse = inuse;
         if let Some(e) = self.handles.word(idx) {
             e.store(enc_zs(id, obj), Ordering::Release);
         }
@@ -86,7 +98,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             return Place::Failed;
         };
         if let Some((id, d)) = self.backed_target(st, c) {
-            return if self.take_from(st, c, id, d, idx) { Place::Done } else { Place::Failed };
+            return if self.take_from(st, c, id, d, idx) {
+                Place::Done
+            } else {
+                Place::Failed
+            };
         }
         if let Some(d) = zspage::desc(&self.descs, st.growing) {
             let Some(p) = page.take() else {
@@ -100,10 +116,25 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             }
             self.zspage_pages.fetch_add(1, Ordering::Relaxed);
             let id = st.growing;
-            return if self.take_from(st, c, id, d, idx) { Place::Done } else { Place::Failed };
+            return if self.take_from(st, c, id, d, idx) {
+                Place::Done
+            } else {
+                Place::Failed
+            };
         }
         let (Some(p), Some((id, d))) = (*page, *desc) else {
             return Place::Need { desc: true };
+        };
+        // The class counts are bounded by the memory they describe; checked
+        // before anything changes, an overflow fails the allocation (and the
+        // page and descriptor are given back).
+        let (Some(zspages), Some(slots), Some(pages)) = (
+            st.zspages.checked_add(1),
+            st.slots
+                .checked_add(zspage::backed_slots(1, info.size, info.objs)),
+            st.pages.checked_add(1),
+        ) else {
+            return Place::Failed;
         };
         *page = None;
         *desc = None;
@@ -113,9 +144,9 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
             zspage::init(d, p.as_ptr(), info.pages, c, info.objs);
             zspage::link(st, &self.descs, id, d, zspage::group_of(0, info.objs));
         }
-        st.zspages += 1;
-        st.slots += zspage::backed_slots(1, info.size, info.objs);
-        st.pages += 1;
+        st.zspages = zspages;
+        st.slots = slots;
+        st.pages = pages;
         st.growing = id;
         self.zspage_pages.fetch_add(1, Ordering::Relaxed);
         if self.take_from(st, c, id, d, idx) {
@@ -128,9 +159,11 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
     /// A fresh descriptor record, or `None` if the table cannot grow.
     fn new_desc(&self) -> Option<(u32, *mut Zspage)> {
         let id = self.descs.alloc(&self.provider)?;
-        match zspage::desc(&self.descs, id as u32) {
-            Some(d) if id < NONE as usize => Some((id as u32, d)),
-            _ => {
+        // Descriptor ids are `u32`, and `NONE` means "no zspage".
+        let id32 = u32::try_from(id).ok().filter(|&i| i != NONE);
+        match id32.and_then(|i| Some((i, zspage::desc(&self.descs, i)?))) {
+            Some(found) => Some(found),
+            None => {
                 self.descs.free(id);
                 None
             }

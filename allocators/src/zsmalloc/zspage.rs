@@ -80,6 +80,16 @@ pub(crate) struct Zspage {
 const _: () = assert!(core::mem::size_of::<Zspage>() == DESC_SIZE);
 
 /// State of one size class, protected by the class lock.
+///
+/// # Invariants
+///
+/// `heads[g]` starts the doubly linked list (through `Zspage::next`/`prev`)
+/// of the class's zspages whose `group` is `g`, [`NONE`] if empty; every
+/// member is a live descriptor of this class. The counts are exact:
+/// `zspages` zspages, `inuse` allocated objects, `slots` slots lying
+/// entirely in attached pages and `pages` attached pages, summed over the
+/// class's zspages (so removing a zspage cannot make them underflow).
+/// `growing` is the only zspage with fresh slots, or [`NONE`].
 pub(crate) struct ClassState {
     /// First zspage of each fullness list.
     pub(crate) heads: [u32; NR_GROUPS],
@@ -113,16 +123,22 @@ impl ClassState {
 
 /// Fullness list for `inuse` of `objs` objects.
 pub(crate) fn group_of(inuse: usize, objs: usize) -> u8 {
-    if inuse >= objs || objs == 0 {
-        GROUP_NONE
-    } else {
-        (inuse * NR_GROUPS / objs) as u8
+    if inuse >= objs {
+        return GROUP_NONE;
     }
+    // `inuse < objs <= u16::MAX` (descriptor fields), so the product fits;
+    // checked all the same, with `objs == 0` and a broken count giving
+    // "on no list".
+    inuse
+        .checked_mul(NR_GROUPS)
+        .and_then(|n| n.checked_div(objs))
+        .and_then(|g| u8::try_from(g).ok())
+        .unwrap_or(GROUP_NONE)
 }
 
 /// Descriptor `id` of `descs`.
 pub(crate) fn desc<L: PoolLock>(descs: &RecordTable<L, DESC_SIZE>, id: u32) -> Option<*mut Zspage> {
-    descs.get(id as usize).map(|p| p.as_ptr() as *mut Zspage)
+    descs.get(id as usize).map(|p| p.as_ptr().cast::<Zspage>())
 }
 
 /// Pointer to byte `off` of the zspage's byte stream.
@@ -147,11 +163,12 @@ pub(crate) unsafe fn at(d: *mut Zspage, off: usize) -> *mut u8 {
 /// # Safety
 ///
 /// `d` is live, its class lock is held and `obj` lies in attached pages
-/// (below `next_fresh`, or about to be handed out by [`take_backed`]).
+/// (below `next_fresh`, or about to be handed out by [`take_backed`]); so
+/// `obj * size` is below `backed * PAGE_SIZE` and does not overflow.
 pub(crate) unsafe fn header(d: *mut Zspage, size: usize, obj: usize) -> u32 {
     // SAFETY: slots start at multiples of 16 bytes, so the 4-byte header is
     // aligned and lies within one page of the live zspage.
-    unsafe { (at(d, obj * size) as *const u32).read() }
+    unsafe { at(d, obj * size).cast::<u32>().read() }
 }
 
 /// Sets the header word of object `obj`.
@@ -160,18 +177,21 @@ pub(crate) unsafe fn header(d: *mut Zspage, size: usize, obj: usize) -> u32 {
 ///
 /// As for [`header`].
 pub(crate) unsafe fn set_header(d: *mut Zspage, size: usize, obj: usize, v: u32) {
-    // SAFETY: see `header`; the class lock makes us the only header writer.
-    unsafe { (at(d, obj * size) as *mut u32).write(v) }
+    // SAFETY: see `header` (also for `obj * size`); the class lock makes
+    // us the only header writer.
+    unsafe { at(d, obj * size).cast::<u32>().write(v) }
 }
 
-/// Header of an allocated object owned by handle entry `idx`.
+/// Header of an allocated object owned by handle entry `idx`. A handle
+/// table has at most `2^27` records (`RecordTable`: 512 directories of 512
+/// leaves of 512 words), so `idx` fits the header's 31 bits.
 pub(crate) fn used_header(idx: usize) -> u32 {
     ((idx as u32) << 1) | 1
 }
 
 /// Header of a free object whose free-list successor is `next`.
 pub(crate) fn free_header(next: u16) -> u32 {
-    (next as u32) << 1
+    u32::from(next) << 1
 }
 
 /// Sets up a fresh zspage with `page` attached as its first page: no object
@@ -182,7 +202,8 @@ pub(crate) fn free_header(next: u16) -> u32 {
 /// `d` must point to an allocated descriptor record that the caller owns
 /// exclusively, `page` to an owned provider page, and
 /// `objs * size <= npages * PAGE_SIZE`, `0 < objs < NO_OBJ`,
-/// `0 < npages <= MAX_PAGES`.
+/// `0 < npages <= MAX_PAGES`, `class < NR_CLASSES`; so the casts below to
+/// the descriptor's narrow fields are exact.
 pub(crate) unsafe fn init(d: *mut Zspage, page: *mut u8, npages: usize, class: usize, objs: usize) {
     let mut pages = [core::ptr::null_mut(); MAX_PAGES];
     pages[0] = page;
@@ -255,9 +276,15 @@ pub(crate) fn backed_slots(backed: usize, size: usize, objs: usize) -> usize {
 pub(crate) unsafe fn can_take(d: *mut Zspage, size: usize) -> bool {
     // SAFETY: class lock held, `d` live (caller contract).
     unsafe {
-        let nf = (*d).next_fresh as usize;
+        let nf = usize::from((*d).next_fresh);
+        // `nf` is a `u16`, so `nf + 1` fits; the end of its slot is
+        // checked, and the attached bytes (a `u8` count of pages) fit.
+        let attached = usize::from((*d).backed) << PAGE_SHIFT;
         (*d).free_head != NO_OBJ
-            || (nf < (*d).objs as usize && (nf + 1) * size <= (*d).backed as usize * PAGE_SIZE)
+            || (nf < usize::from((*d).objs)
+                && (nf + 1)
+                    .checked_mul(size)
+                    .is_some_and(|end| end <= attached))
     }
 }
 
@@ -268,7 +295,12 @@ pub(crate) unsafe fn can_take(d: *mut Zspage, size: usize) -> bool {
 ///
 /// Class lock held (`st`); `d` is descriptor `id`, live with `size`-byte
 /// slots.
-pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, size: usize) -> Option<usize> {
+pub(crate) unsafe fn take_backed(
+    st: &mut ClassState,
+    id: u32,
+    d: *mut Zspage,
+    size: usize,
+) -> Option<usize> {
     // SAFETY: class lock held, `d` live (caller contract).
     unsafe {
         if let Some(obj) = pop_free(d, size) {
@@ -277,9 +309,13 @@ pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, s
         if !can_take(d, size) {
             return None;
         }
+        // `next_fresh < objs` (`can_take`) and `inuse <= next_fresh`
+        // (`Zspage` invariant), so neither overflows; checked before either
+        // changes.
         let nf = (*d).next_fresh;
-        (*d).next_fresh = nf + 1;
-        (*d).inuse += 1;
+        let (next, inuse) = (nf.checked_add(1)?, (*d).inuse.checked_add(1)?);
+        (*d).next_fresh = next;
+        (*d).inuse = inuse;
         if (*d).next_fresh >= (*d).objs && st.growing == id {
             st.growing = NONE;
         }
@@ -294,20 +330,40 @@ pub(crate) unsafe fn take_backed(st: &mut ClassState, id: u32, d: *mut Zspage, s
 ///
 /// Class lock held (`st`); `d` live with `size`-byte slots; `page` is an
 /// owned provider page that the zspage takes over on success.
-pub(crate) unsafe fn attach(st: &mut ClassState, d: *mut Zspage, size: usize, page: *mut u8) -> bool {
+pub(crate) unsafe fn attach(
+    st: &mut ClassState,
+    d: *mut Zspage,
+    size: usize,
+    page: *mut u8,
+) -> bool {
     // SAFETY: class lock held, `d` live (caller contract); only the
     // unattached entry `pages[backed]` is written, which no reader uses.
     unsafe {
-        let (b, objs) = ((*d).backed as usize, (*d).objs as usize);
-        if b >= (*d).npages as usize || b >= MAX_PAGES || page.is_null() {
+        let (b, objs) = (usize::from((*d).backed), usize::from((*d).objs));
+        if b >= usize::from((*d).npages) || b >= MAX_PAGES || page.is_null() {
             return false;
         }
+        // `b < MAX_PAGES`, and the class counts are bounded by the memory
+        // they describe; checked before anything changes all the same.
+        // `backed_slots` grows with its first argument, so the difference
+        // is the new page's slots.
+        let new_slots = backed_slots(b + 1, size, objs).checked_sub(backed_slots(b, size, objs));
+        let (Ok(backed), Some(pages), Some(slots)) = (
+            u8::try_from(b + 1),
+            st.pages.checked_add(1),
+            new_slots.and_then(|n| st.slots.checked_add(n)),
+        ) else {
+            return false;
+        };
         // A raw pointer to the one entry: no reference to the whole array,
         // whose attached entries pinned readers may be reading.
-        core::ptr::addr_of_mut!((*d).pages).cast::<*mut u8>().add(b).write(page);
-        (*d).backed = (b + 1) as u8;
-        st.pages += 1;
-        st.slots += backed_slots(b + 1, size, objs) - backed_slots(b, size, objs);
+        core::ptr::addr_of_mut!((*d).pages)
+            .cast::<*mut u8>()
+            .add(b)
+            .write(page);
+        (*d).backed = backed;
+        st.pages = pages;
+        st.slots = slots;
         true
     }
 }
@@ -401,22 +457,32 @@ pub(crate) unsafe fn pop_free(d: *mut Zspage, size: usize) -> Option<usize> {
         if obj == NO_OBJ {
             return None;
         }
-        (*d).free_head = (header(d, size, obj as usize) >> 1) as u16;
-        (*d).inuse += 1;
-        Some(obj as usize)
+        // A free slot exists, so `inuse < objs` (`Zspage` invariant): no
+        // overflow; checked before anything changes all the same.
+        let inuse = (*d).inuse.checked_add(1)?;
+        // Free headers hold a `u16` successor (`free_header`).
+        (*d).free_head = u16::try_from(header(d, size, usize::from(obj)) >> 1).ok()?;
+        (*d).inuse = inuse;
+        Some(usize::from(obj))
     }
 }
 
-/// Returns object `obj` to zspage `d`'s free list.
+/// Returns object `obj` to zspage `d`'s free list; `None` (and nothing
+/// changed) if the counts say `d` has no allocated object, which the
+/// caller's `obj` rules out.
 ///
 /// # Safety
 ///
 /// Class lock held; `obj` is an allocated object of `d`.
-pub(crate) unsafe fn push_free(d: *mut Zspage, size: usize, obj: usize) {
+pub(crate) unsafe fn push_free(d: *mut Zspage, size: usize, obj: usize) -> Option<()> {
     // SAFETY: class lock held, `obj` in range (caller contract).
     unsafe {
+        // `obj` is allocated, so counted in `inuse` (`Zspage` invariant).
+        let inuse = (*d).inuse.checked_sub(1)?;
+        let obj16 = u16::try_from(obj).ok()?;
         set_header(d, size, obj, free_header((*d).free_head));
-        (*d).free_head = obj as u16;
-        (*d).inuse -= 1;
+        (*d).free_head = obj16;
+        (*d).inuse = inuse;
+        Some(())
     }
 }

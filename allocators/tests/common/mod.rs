@@ -3,7 +3,7 @@
 //! harness (`fuzz/src/lib.rs` includes this file by path).
 #![allow(dead_code)]
 
-use allocators::{PageProvider, PoolLock};
+use allocators::{PageProvider, PoolLock, PAGE_SIZE};
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::HashSet;
 use std::ptr::NonNull;
@@ -23,7 +23,10 @@ pub struct HostProvider {
 
 impl HostProvider {
     pub fn new() -> Self {
-        Self { held: Mutex::new(HashSet::new()), budget: AtomicUsize::new(usize::MAX) }
+        Self {
+            held: Mutex::new(HashSet::new()),
+            budget: AtomicUsize::new(usize::MAX),
+        }
     }
     pub fn held(&self) -> usize {
         self.held.lock().unwrap().len()
@@ -34,11 +37,11 @@ impl HostProvider {
 }
 
 fn layout() -> Layout {
-    Layout::from_size_align(4096, 4096).unwrap()
+    Layout::from_size_align(PAGE_SIZE, PAGE_SIZE).unwrap()
 }
 
-// SAFETY: pages are 4096-byte, 4096-aligned, zeroed heap blocks, handed out
-// once and freed only through `free_page`.
+// SAFETY: pages are PAGE_SIZE-byte, PAGE_SIZE-aligned heap blocks, poisoned
+// (so initialised), handed out once and freed only through `free_page`.
 unsafe impl PageProvider for &HostProvider {
     fn alloc_page(&self) -> Option<NonNull<u8>> {
         let ok = self
@@ -63,7 +66,10 @@ unsafe impl PageProvider for &HostProvider {
     }
 
     unsafe fn free_page(&self, page: NonNull<u8>) {
-        assert!(self.held.lock().unwrap().remove(&(page.as_ptr() as usize)), "freeing a page not held");
+        assert!(
+            self.held.lock().unwrap().remove(&(page.as_ptr() as usize)),
+            "freeing a page not held"
+        );
         // SAFETY: allocated above with this layout.
         unsafe { dealloc(page.as_ptr(), layout()) };
     }

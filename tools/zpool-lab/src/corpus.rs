@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// Regular files under `p`, sorted, without following symlinks.
 pub fn collect_files(p: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(md) = std::fs::symlink_metadata(p) else { return };
+    let Ok(md) = std::fs::symlink_metadata(p) else {
+        return;
+    };
     if md.is_file() {
         out.push(p.to_path_buf());
     } else if md.is_dir() {

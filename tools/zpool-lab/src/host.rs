@@ -13,7 +13,9 @@ pub struct HostProvider {
 
 impl HostProvider {
     pub fn new() -> Self {
-        Self { held: AtomicUsize::new(0) }
+        Self {
+            held: AtomicUsize::new(0),
+        }
     }
 
     pub fn held(&self) -> usize {

@@ -7,7 +7,8 @@
 //! compressed page that is not smaller than the zsmalloc huge threshold is
 //! stored uncompressed as 4096 bytes, as zram does. The objects are stored in
 //! every backend, a seeded random fraction is freed (swap churn), the pool is
-//! compacted, and one table is printed. `--bench` measures single-thread
+//! compacted, the freed objects are stored again (steady churn), and one
+//! table is printed. `--bench` measures single-thread
 //! alloc+write+free of 2 KiB objects instead.
 
 mod corpus;
@@ -70,21 +71,30 @@ fn parse_args() -> Result<Opts, String> {
                 "zstd" => zstd = true,
                 c => return Err(format!("unknown codec {c}")),
             },
-            "--level" => level = val("--level")?.parse().map_err(|e| format!("--level: {e}"))?,
+            "--level" => {
+                level = val("--level")?
+                    .parse()
+                    .map_err(|e| format!("--level: {e}"))?
+            }
             "--free-fraction" => {
-                o.free_fraction = val("--free-fraction")?.parse().map_err(|e| format!("--free-fraction: {e}"))?;
+                o.free_fraction = val("--free-fraction")?
+                    .parse()
+                    .map_err(|e| format!("--free-fraction: {e}"))?;
                 if !(0.0..=1.0).contains(&o.free_fraction) {
                     return Err("--free-fraction must be in 0..=1".into());
                 }
             }
             "--seed" => o.seed = val("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--max-mib" => {
-                let m: usize = val("--max-mib")?.parse().map_err(|e| format!("--max-mib: {e}"))?;
+                let m: usize = val("--max-mib")?
+                    .parse()
+                    .map_err(|e| format!("--max-mib: {e}"))?;
                 o.max_pages = m * 256;
             }
             "--backend" => {
                 let n = val("--backend")?;
-                o.backends.push(Backend::from_name(n.as_bytes()).ok_or(format!("unknown backend {n}"))?);
+                o.backends
+                    .push(Backend::from_name(n.as_bytes()).ok_or(format!("unknown backend {n}"))?);
             }
             "--suffix" => o.suffix = Some(val("--suffix")?),
             "--classes" => o.classes = true,
@@ -113,7 +123,6 @@ fn parse_args() -> Result<Opts, String> {
     Ok(o)
 }
 
-
 struct Corpus {
     pages_in: usize,
     same_filled: usize,
@@ -131,14 +140,22 @@ fn load(o: &Opts) -> Corpus {
         files.retain(|f| f.to_string_lossy().ends_with(sfx.as_str()));
     }
     let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
-    let mut c = Corpus { pages_in: 0, same_filled: 0, compressed_bytes: 0, huge: 0, objects: Vec::new() };
+    let mut c = Corpus {
+        pages_in: 0,
+        same_filled: 0,
+        compressed_bytes: 0,
+        huge: 0,
+        objects: Vec::new(),
+    };
     let mut out = vec![0u8; 2 * PAGE_SIZE];
     let mut zc = match o.codec {
         Codec::Zstd(l) => Some(zstd::bulk::Compressor::new(l).expect("zstd level")),
         Codec::Lz4 => None,
     };
     'files: for f in files {
-        let Ok(data) = std::fs::read(&f) else { continue };
+        let Ok(data) = std::fs::read(&f) else {
+            continue;
+        };
         for chunk in data.chunks(PAGE_SIZE) {
             if c.pages_in >= o.max_pages {
                 break 'files;
@@ -152,7 +169,9 @@ fn load(o: &Opts) -> Corpus {
             }
             let n = match zc.as_mut() {
                 None => lz4_flex::block::compress_into(&page, &mut out).unwrap_or(PAGE_SIZE),
-                Some(z) => z.compress_to_buffer(&page[..], &mut out).unwrap_or(PAGE_SIZE),
+                Some(z) => z
+                    .compress_to_buffer(&page[..], &mut out)
+                    .unwrap_or(PAGE_SIZE),
             };
             c.compressed_bytes += n.min(PAGE_SIZE);
             if n >= huge_threshold {
@@ -193,16 +212,17 @@ fn lab(o: &Opts) {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "{:<9} {:>9} {:>10} {:>9} {:>7} {:>7} | {:>9} {:>9} {:>7} {:>7} {:>7} | {:>8} {:>8}",
+        "{:<9} {:>9} {:>10} {:>9} {:>7} {:>7} | {:>9} {:>9} {:>7} {:>7} {:>7} | {:>9} {:>7} | {:>8} {:>8}",
         "backend", "objects", "stored", "pages", "ratio", "ovh%", "live", "pages", "ratio", "ovh%", "freed",
-        "alloc/s", "free/s"
+        "refilled", "ovh%", "alloc/s", "free/s"
     );
     for &b in &o.backends {
         run_backend(o, &c, b);
     }
     println!(
         "stored = bytes handed to the pool; ratio = original bytes (same-filled pages included) / pool bytes; \
-         ovh% = pool bytes / stored bytes - 1; right half: after freeing the fraction and compact()."
+         ovh% = pool bytes / stored bytes - 1; middle: after freeing the fraction and compact(); \
+         refilled: pages after storing the freed objects again (steady churn)."
     );
 }
 
@@ -246,16 +266,32 @@ fn run_backend(o: &Opts, c: &Corpus, b: Backend) {
         if live[i] {
             live_bytes += c.objects[i].len();
             live_objs += 1;
-            pool.read(*h, &mut bounce, |s| assert!(s == &c.objects[i][..], "content mismatch")).unwrap();
+            pool.read(*h, &mut bounce, |s| {
+                assert!(s == &c.objects[i][..], "content mismatch")
+            })
+            .unwrap();
         }
     }
+    // Refill: the freed objects are stored again, as a swap device in steady
+    // state stores new pages where old ones were freed.
+    for &i in &order[..nfree] {
+        let h = pool.alloc(c.objects[i].len()).expect("alloc");
+        pool.write(h, &c.objects[i]).expect("write");
+        handles[i] = h;
+        live[i] = true;
+    }
+    let refill_pages = pool.total_pages();
+    assert_eq!(refill_pages, provider.held());
     let orig_full = c.pages_in * PAGE_SIZE;
     // Same-filled pages are churned at the same rate as the others.
-    let orig_live = (live_objs + c.same_filled * (handles.len() - nfree) / handles.len().max(1)) * PAGE_SIZE;
+    let orig_live =
+        (live_objs + c.same_filled * (handles.len() - nfree) / handles.len().max(1)) * PAGE_SIZE;
     let ratio = |orig: usize, pages: usize| orig as f64 / (pages * PAGE_SIZE).max(1) as f64;
-    let ovh = |pages: usize, bytes: usize| ((pages * PAGE_SIZE) as f64 / bytes.max(1) as f64 - 1.0) * 100.0;
+    let ovh = |pages: usize, bytes: usize| {
+        ((pages * PAGE_SIZE) as f64 / bytes.max(1) as f64 - 1.0) * 100.0
+    };
     println!(
-        "{:<9} {:>9} {:>6.1} MiB {:>9} {:>7.3} {:>6.2}% | {:>5.1} MiB {:>9} {:>7.3} {:>6.2}% {:>7} | {:>7.2}M {:>7.2}M",
+        "{:<9} {:>9} {:>6.1} MiB {:>9} {:>7.3} {:>6.2}% | {:>5.1} MiB {:>9} {:>7.3} {:>6.2}% {:>7} | {:>9} {:>6.2}% | {:>7.2}M {:>7.2}M",
         b.name(),
         handles.len(),
         mib(stored),
@@ -267,6 +303,8 @@ fn run_backend(o: &Opts, c: &Corpus, b: Backend) {
         ratio(orig_live, churn_pages),
         ovh(churn_pages, live_bytes),
         freed,
+        refill_pages,
+        ovh(refill_pages, stored),
         handles.len() as f64 / alloc_s / 1e6,
         nfree as f64 / free_s.max(1e-9) / 1e6,
     );
@@ -280,7 +318,10 @@ fn run_backend(o: &Opts, c: &Corpus, b: Backend) {
 /// Per-class table like zsmalloc's debugfs `classes` file, plus where the
 /// pool's bytes go.
 fn print_classes(pool: &AnyPool<&HostProvider, SpinLockHost>, c: &Corpus) {
-    println!("  {:>5} {:>6} {:>6} {:>10} {:>10} {:>8}", "class", "size", "pages", "obj_inuse", "obj_alloc", "pages");
+    println!(
+        "  {:>5} {:>6} {:>6} {:>10} {:>10} {:>8}",
+        "class", "size", "pages", "obj_inuse", "obj_alloc", "pages"
+    );
     let (mut slot_bytes, mut alloc_bytes, mut class_pages) = (0, 0, 0);
     for i in 0..pool.class_count() {
         let s = pool.class_stats(i).unwrap();
@@ -311,11 +352,16 @@ fn print_classes(pool: &AnyPool<&HostProvider, SpinLockHost>, c: &Corpus) {
 fn bench(o: &Opts) {
     const RING: usize = 256;
     let data = vec![0x5au8; o.size];
-    println!("single-thread alloc+write+free of {}-byte objects, {} ops, ring of {RING} live objects", o.size, o.ops);
+    println!(
+        "single-thread alloc+write+free of {}-byte objects, {} ops, ring of {RING} live objects",
+        o.size, o.ops
+    );
     for &b in &o.backends {
         let provider = HostProvider::new();
         let pool = AnyPool::<_, SpinLockHost>::new(b, &provider).expect("pool");
-        let mut ring: Vec<Handle> = (0..RING).map(|_| pool.alloc(o.size).expect("alloc")).collect();
+        let mut ring: Vec<Handle> = (0..RING)
+            .map(|_| pool.alloc(o.size).expect("alloc"))
+            .collect();
         let t = Instant::now();
         for i in 0..o.ops {
             let slot = i % RING;
@@ -325,7 +371,12 @@ fn bench(o: &Opts) {
             ring[slot] = h;
         }
         let s = t.elapsed().as_secs_f64();
-        println!("{:<9} {:>8.2} M ops/s ({:.1} ns/op)", b.name(), o.ops as f64 / s / 1e6, s * 1e9 / o.ops as f64);
+        println!(
+            "{:<9} {:>8.2} M ops/s ({:.1} ns/op)",
+            b.name(),
+            o.ops as f64 / s / 1e6,
+            s * 1e9 / o.ops as f64
+        );
         for h in ring {
             pool.free(h);
         }
