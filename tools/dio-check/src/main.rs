@@ -44,7 +44,11 @@ impl Misaligned {
         let storage = vec![0u8; len + 2 * BLOCK];
         let addr = storage.as_ptr() as usize;
         let start = (BLOCK - addr % BLOCK) % BLOCK + MISALIGN;
-        Misaligned { storage, start, len }
+        Misaligned {
+            storage,
+            start,
+            len,
+        }
     }
     fn bytes(&mut self) -> &mut [u8] {
         // `new` made the storage `2 * BLOCK` longer than any start it picks.
@@ -80,17 +84,16 @@ fn run(cfg: &Config) -> Result<String, String> {
         .custom_flags(O_DIRECT)
         .open(dev)
         .map_err(|e| format!("open {dev}: {e}"))?;
-    let size = file
-        .metadata()
-        .map_err(|e| e.to_string())
-        .and_then(|_| {
-            let mut f = &file;
-            std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| e.to_string())
-        })?;
+    let size = file.metadata().map_err(|e| e.to_string()).and_then(|_| {
+        let mut f = &file;
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| e.to_string())
+    })?;
     let dev_blocks = size / BLOCK as u64;
     let (base, span) = cfg.range.unwrap_or((0, dev_blocks));
     if span < MAX_RUN as u64 || base.checked_add(span).is_none_or(|end| end > dev_blocks) {
-        return Err(format!("range {base}+{span} does not fit {dev} ({dev_blocks} blocks)"));
+        return Err(format!(
+            "range {base}+{span} does not fit {dev} ({dev_blocks} blocks)"
+        ));
     }
     // Which blocks were written, for the read-back.
     let mut written = Vec::new();
@@ -100,7 +103,10 @@ fn run(cfg: &Config) -> Result<String, String> {
     while done < blocks {
         let run = 1 + (next(&mut rng) % MAX_RUN as u64) as usize;
         let first = base + next(&mut rng) % (span - run as u64 + 1);
-        let bytes = buf.bytes().get_mut(..run * BLOCK).ok_or("run longer than the buffer")?;
+        let bytes = buf
+            .bytes()
+            .get_mut(..run * BLOCK)
+            .ok_or("run longer than the buffer")?;
         for (k, block) in bytes.chunks_exact_mut(BLOCK).enumerate() {
             fill_block(block, seed, first + k as u64);
         }
@@ -121,7 +127,11 @@ fn run(cfg: &Config) -> Result<String, String> {
             return Err(format!("block {b} differs at byte {off}"));
         }
     }
-    Ok(format!("{} blocks written in runs of 1..={MAX_RUN}, {} distinct read back", done, written.len()))
+    Ok(format!(
+        "{} blocks written in runs of 1..={MAX_RUN}, {} distinct read back",
+        done,
+        written.len()
+    ))
 }
 
 fn parse(args: &[String]) -> Option<Config> {
@@ -140,7 +150,12 @@ fn parse(args: &[String]) -> Option<Config> {
             _ => return None,
         }
     }
-    Some(Config { dev: dev?, blocks, seed, range })
+    Some(Config {
+        dev: dev?,
+        blocks,
+        seed,
+        range,
+    })
 }
 
 fn main() -> ExitCode {
@@ -187,7 +202,9 @@ mod tests {
 
     #[test]
     fn parses_range() {
-        let a: Vec<String> = ["/dev/x", "--range", "10:20", "--seed", "3"].map(String::from).into();
+        let a: Vec<String> = ["/dev/x", "--range", "10:20", "--seed", "3"]
+            .map(String::from)
+            .into();
         let c = parse(&a).map(|c| (c.dev, c.blocks, c.seed, c.range));
         assert_eq!(c, Some(("/dev/x".into(), 256, 3, Some((10, 20)))));
         let bad: Vec<String> = ["/dev/x", "--range", "10"].map(String::from).into();
@@ -201,7 +218,12 @@ mod tests {
         let path = std::env::temp_dir().join(format!("dio-check-{}", std::process::id()));
         std::fs::write(&path, vec![0u8; 64 * BLOCK]).unwrap_or(());
         let p = path.to_string_lossy().to_string();
-        let cfg = Config { dev: p.clone(), blocks: 32, seed: 7, range: Some((8, 40)) };
+        let cfg = Config {
+            dev: p.clone(),
+            blocks: 32,
+            seed: 7,
+            range: Some((8, 40)),
+        };
         match run(&cfg) {
             Ok(msg) => assert!(msg.contains("blocks written"), "{msg}"),
             // Only the open may fail: the filesystem refuses O_DIRECT.

@@ -24,9 +24,9 @@
 //! (exit 0) or `memhog: FAIL page <idx> offset <off>` (exit 1). Usage and
 //! allocation errors exit 2.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Bytes per page: the unit rzram stores and the unit of the patterns.
