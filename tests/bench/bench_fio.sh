@@ -6,8 +6,8 @@
 #   BENCHSWAP <dev> <round> <seconds>
 # <dev> is rzram-<allocator> or zram/<allocator> (the zram device measured
 # alongside it). Every device gets lz4; the fio ones BENCH_MIB MiB.
-# SMOKE=1 (rzsmoke=1): one round, 1 s jobs, a small memhog; for checking
-# the harness, not for figures.
+# SMOKE=1 (rzsmoke=1): one round, 1 s jobs, one swap round with no warm-up;
+# for checking the harness, not for figures.
 . /tests/lib.sh
 . /tests/lib_bench.sh
 

@@ -40,7 +40,7 @@ nth() { local k=$1; shift; shift $((k % $#)); echo "$1"; }
 load_module() {
     local m=$1 out
     shift
-    out=$(modprobe "$m" "$@" 2>&1) || fatal "modprobe $m $*: $(echo "$out" | tail -n 1)"
+    out=$(modprobe "$m" "$@" 2>&1) || fatal "modprobe $m${*:+ $*}: $(echo "$out" | tail -n 1)"
     [ -d "/sys/block/${m}0" ] && [ -b "/dev/${m}0" ] || fatal "modprobe $m: no /dev/${m}0 after loading"
 }
 
