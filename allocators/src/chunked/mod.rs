@@ -154,8 +154,8 @@ unsafe trait PageHeader: Sized + Send + Sync {
     fn free_chunks(&self) -> usize;
 
     /// The chunk where the object in slot `tag` starts, if that slot holds
-    /// an object of `c` chunks.
-    fn start(&self, tag: u8, c: u8) -> Option<usize>;
+    /// an object of `c` chunks (`c` is never 0: see [`PageHeader::chunks`]).
+    fn start(&self, tag: u8, c: u8) -> Option<u8>;
 
     /// Puts an object of `c` chunks into the page and returns its slot tag;
     /// `None` (and the page unchanged) if the header turns out to have no
@@ -253,20 +253,19 @@ pub struct ChunkedPool<P: PageProvider, L: PoolLock, H> {
 ///
 /// # Invariants
 ///
-/// `ptr` points at the object, `len` bytes within one page that stays
-/// allocated while the guard lives: a headed page pinned through `hdr`, or a
-/// headless page (`hdr` is `None`) that only the handle's owner frees.
+/// `ptr` points at the object, the handle's `len` bytes within one page that
+/// stays allocated while the guard lives: a headed page pinned through `hdr`,
+/// or a headless page (`hdr` is `None`) that only the handle's owner frees.
 struct Pinned<H: PageHeader> {
-    hdr: Option<*mut H>,
+    hdr: Option<NonNull<H>>,
     ptr: *mut u8,
-    len: usize,
 }
 
 impl<H: PageHeader> Drop for Pinned<H> {
     fn drop(&mut self) {
         if let Some(h) = self.hdr {
             // SAFETY: we pinned `h` (type invariant), so it is still live.
-            unsafe { H::unpin(h) };
+            unsafe { H::unpin(h.as_ptr()) };
         }
     }
 }
@@ -289,6 +288,8 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
     /// The header's geometry fits the lists and the header fits its chunks.
     const LAYOUT_OK: () = {
         assert!(H::NCHUNKS < MAX_LISTS);
+        // Chunk numbers, the page's end included, fit a `u8`.
+        assert!(H::NCHUNKS_PAGE <= u8::MAX as usize);
         assert!(MAX_LISTS <= NO_LIST as usize);
         // The heads fit one page, so that `heads` is one slice.
         assert!(MAX_LISTS * core::mem::size_of::<AtomicU32>() <= PAGE_SIZE);
@@ -417,26 +418,23 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
         let c = H::chunks(h.len())?;
         let hdr = self.hdr(idx)?;
         // SAFETY: pool lock held and `hdr` is a live headed page.
-        let start = unsafe { (*hdr).start(h.tag(), c)? };
-        // Slots lie after the header and within the page (`PageHeader`
-        // contract); checked again here, so that a broken header refuses
-        // the handle instead of handing out memory outside the page.
-        let off = start.checked_mul(H::CHUNK_SIZE)?;
-        let end = off.checked_add(h.len())?;
+        let start = usize::from(unsafe { (*hdr).start(h.tag(), c)? });
+        // `start` is a `u8` and `len < 2^13` (handle layout), so neither
+        // the product nor the sum can overflow. Slots lie after the header
+        // and within the page (`PageHeader` contract); checked again here,
+        // so that a broken header refuses the handle instead of handing out
+        // memory outside the page.
+        let off = start * H::CHUNK_SIZE;
+        let end = off + h.len();
         (start >= ZHDR_CHUNKS && end <= PAGE_SIZE).then_some((hdr, off))
     }
 
     /// Locates the object of `h` and pins its page (headless handles need no
     /// lock and no pin).
     fn pin(&self, h: Handle) -> Result<Pinned<H>, AccessError> {
-        let len = h.len();
         if h.tag() == H::HEADLESS {
             let ptr = self.headless_ptr(h).ok_or(AccessError::InvalidHandle)?;
-            return Ok(Pinned {
-                hdr: None,
-                ptr,
-                len,
-            });
+            return Ok(Pinned { hdr: None, ptr });
         }
         self.state
             .with(|st| {
@@ -445,10 +443,9 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
                 // the guard.
                 unsafe { H::pin(hdr) };
                 Some(Pinned {
-                    hdr: Some(hdr),
+                    hdr: NonNull::new(hdr),
                     // SAFETY: `off + len <= PAGE_SIZE` (`locate`).
                     ptr: unsafe { hdr.cast::<u8>().add(off) },
-                    len,
                 })
             })
             .ok_or(AccessError::InvalidHandle)
@@ -603,10 +600,10 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> Zpool for ChunkedPool<P, L, H>
             return Err(AccessError::LengthMismatch);
         }
         let pin = self.pin(h)?;
-        // SAFETY: `pin.len == data.len()` bytes at `pin.ptr` lie in a page
+        // SAFETY: `h.len() == data.len()` bytes at `pin.ptr` lie in a page
         // that stays allocated while pinned (`Pinned` invariant); the driver
         // does not use this handle concurrently.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pin.ptr, pin.len) };
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pin.ptr, data.len()) };
         Ok(())
     }
 
@@ -619,7 +616,7 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> Zpool for ChunkedPool<P, L, H>
         let pin = self.pin(h)?;
         // SAFETY: as in `write`; objects never straddle pages here, and no
         // writer runs concurrently (driver contract).
-        let s = unsafe { core::slice::from_raw_parts(pin.ptr, pin.len) };
+        let s = unsafe { core::slice::from_raw_parts(pin.ptr, h.len()) };
         Ok(f(s))
     }
 

@@ -135,14 +135,11 @@ unsafe impl PageHeader for Header {
         before.max(after)
     }
 
-    fn start(&self, tag: u8, c: u8) -> Option<usize> {
-        if c == 0 {
-            return None;
-        }
+    fn start(&self, tag: u8, c: u8) -> Option<u8> {
         match tag {
-            FIRST if self.first == c => Some(ZHDR_CHUNKS),
-            MIDDLE if self.middle == c => Some(usize::from(self.start_middle)),
-            LAST if self.last == c => NCHUNKS_PAGE.checked_sub(usize::from(c)),
+            FIRST if self.first == c => Some(ZHDR_CHUNKS as u8),
+            MIDDLE if self.middle == c => Some(self.start_middle),
+            LAST if self.last == c => (NCHUNKS_PAGE as u8).checked_sub(c),
             _ => None,
         }
     }

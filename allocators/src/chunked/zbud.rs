@@ -95,10 +95,10 @@ unsafe impl PageHeader for Header {
         NCHUNKS.saturating_sub(f + l)
     }
 
-    fn start(&self, tag: u8, c: u8) -> Option<usize> {
+    fn start(&self, tag: u8, c: u8) -> Option<u8> {
         match tag {
-            BUD_FIRST if self.first == c && c > 0 => Some(ZHDR_CHUNKS),
-            BUD_LAST if self.last == c && c > 0 => NCHUNKS_PAGE.checked_sub(usize::from(c)),
+            BUD_FIRST if self.first == c => Some(ZHDR_CHUNKS as u8),
+            BUD_LAST if self.last == c => (NCHUNKS_PAGE as u8).checked_sub(c),
             _ => None,
         }
     }
