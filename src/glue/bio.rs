@@ -134,7 +134,7 @@ impl Bio {
         /// live bio of kind `K` owns for `offset..offset + len`.
         unsafe extern "C" fn step<K, F: FnMut(&Segment<K>) -> Result>(
             ctx: *mut c_void,
-            page: *mut bindings::page,
+            page: *mut c_void,
             len: c_uint,
             offset: c_uint,
             sector: u64,
@@ -148,7 +148,7 @@ impl Bio {
             // INVARIANT: By the function's safety requirements, checked to
             // lie within the page; the segment lives only for this call.
             let seg = Segment {
-                page,
+                page: page.cast(),
                 len,
                 offset,
                 sector,

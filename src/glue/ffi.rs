@@ -7,11 +7,14 @@
 //! calls them, each behind a small safe type.
 
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::{bindings, ffi::c_char};
+use kernel::ffi::c_char;
 
-/// Per-segment callback of [`rzram_bio_for_each_segment`].
+/// Per-segment callback of [`rzram_bio_for_each_segment`]. The segment's
+/// `struct page *` comes as `void *` (the same ABI): the struct holds a
+/// zero-sized `lock_class_key`, for which rustc 1.85's `improper_ctypes`
+/// lint warns.
 pub(crate) type SegmentFn =
-    unsafe extern "C" fn(*mut c_void, *mut bindings::page, c_uint, c_uint, u64) -> c_int;
+    unsafe extern "C" fn(*mut c_void, *mut c_void, c_uint, c_uint, u64) -> c_int;
 
 /// `struct rzram_slot_class` (helpers.c): a lock class key and a lockdep
 /// map, empty without lockdep. Only ever used behind a pointer.

@@ -49,7 +49,10 @@ pub(crate) struct Block {
 
 /// Size of a block descriptor record.
 pub(crate) const BLOCK_SIZE: usize = core::mem::size_of::<Block>();
-const _: () = assert!(BLOCK_SIZE.is_multiple_of(8) && core::mem::align_of::<Block>() <= 8);
+// `%`, not `is_multiple_of` (const only from rustc 1.87; Debian's kernel
+// is built with 1.85).
+#[allow(clippy::manual_is_multiple_of)]
+const _: () = assert!(BLOCK_SIZE % 8 == 0 && core::mem::align_of::<Block>() <= 8);
 
 /// Where the next object of a block goes.
 pub(crate) enum Slot {
