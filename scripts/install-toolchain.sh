@@ -5,11 +5,18 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 RUST_VER=1.96.0
-PKGS=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
-      libelf-dev libssl-dev cpio xz-utils kmod busybox-static qemu-system-x86 pahole
-      rsync python3 e2fsprogs fio)
+# What every flavor needs on the host: the guest (busybox, QEMU, the
+# initramfs tools and the binaries copied into it).
+PKGS=(cpio xz-utils kmod busybox-static qemu-system-x86 python3 e2fsprogs fio)
+case $RZ_FLAVOR in
+    # Debian's kernel is built for inside the trixie environment
+    # (scripts/trixie.sh), which debootstrap creates on a non-trixie host.
+    stock) PKGS+=(debootstrap) ;;
+    *) PKGS+=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
+              libelf-dev libssl-dev pahole rsync) ;;
+esac
 # The debug kernel builds with clang (KASAN with Rust needs it), matching rustc's LLVM.
-[ "$RZ_FLAVOR" = base ] || PKGS+=(clang-22 lld-22 llvm-22)
+[ "$RZ_FLAVOR" != debug ] || PKGS+=(clang-22 lld-22 llvm-22)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -20,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$RZ_FLAVOR" = stock ]; then
+    root=$("$RZ_TOP/scripts/trixie.sh")
+    rz_log "toolchain ready (stock kernel): $("$RZ_TOP/scripts/trixie.sh" run rustc --version) in ${root/#"$RZ_CACHE"/<cache>}"
+    exit 0
 fi
 v=$($RZ_KRUSTC --version | awk '{print $2}')
 case "$v" in 1.9[6-9]*|1.[1-9][0-9][0-9]*) ;; *) rz_die "$RZ_KRUSTC is $v, need >= $RUST_VER (rustc-web)";; esac
