@@ -3,9 +3,12 @@
 # cache directory keyed by kernel version, config fragments and toolchain, so a
 # fresh clone reuses it and any change of input builds a new one.
 # Usage: build-kernel.sh [--print]   (flavor from RZ_FLAVOR: base or debug)
-# Prints the build directory on stdout; --print only computes it.
+# Prints the build directory on stdout; --print only computes it. For
+# RZ_FLAVOR=stock (Debian's kernel) nothing is built: prepare-stock.sh
+# prepares a tree for the module build instead.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+[ "$RZ_FLAVOR" != stock ] || exec "$RZ_TOP/scripts/prepare-stock.sh" "$@"
 
 flavor=$RZ_FLAVOR
 frags=("$RZ_TOP/scripts/kconfig/base.config")
@@ -25,6 +28,10 @@ if [ -f "$kout/.rzram-built" ]; then
     echo "$kout"; exit 0
 fi
 
+# One kernel-tree build at a time on the machine (the trees share the cores).
+exec 9>"$RZ_CACHE/kbuild.lock"
+flock 9
+if [ -f "$kout/.rzram-built" ]; then echo "$kout"; exit 0; fi
 kmake() { rz_kmake -C "$ksrc" O="$kout" "$@"; }
 mkdir -p "$kout"
 rz_log "configuring $kver ($flavor): tinyconfig + ${frags[*]##*/}"

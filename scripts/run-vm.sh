@@ -4,6 +4,9 @@
 #
 #   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh, or "all"
 #
+# --no-build boots what is built: the kernel and the initramfs made for it
+# (out/initramfs-<kernel key>.cpio.gz); it refuses when either is missing.
+#
 # A script passes when its guest log ends with "NAME: N passed, 0 failed",
 # the guest shut down by itself within the timeout, and the kernel log holds
 # no splat (BUG, WARNING, Oops, KASAN, lockdep, panic). The last line printed
@@ -12,10 +15,11 @@
 # the same scripts against C zram, built as a module in the test kernel, to
 # prove the tests themselves), RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT
 # (s, 900), RZ_SMOKE=1 (scripts with a long and a short variant run the
-# short one), RZ_FLAVOR (base or debug kernel), KVM=1 to use KVM where it
+# short one), RZ_FLAVOR (base or debug kernel, or stock: Debian's own
+# kernel and modules, C zram being Debian's zram.ko), KVM=1 to use KVM where it
 # works (it does not on nested hosts).
 # Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver,
-# with -debug appended for the debug kernel.
+# with -debug (-stock) appended for the debug (stock) kernel.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -32,11 +36,20 @@ for n in "$@"; do
     fi
 done
 
-kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
-export RZ_KERNEL_SAID=$kout
-if [ $build = 1 ]; then "$RZ_TOP/scripts/build-initramfs.sh" >/dev/null || exit 1; fi
-initrd=$RZ_TOP/out/initramfs.cpio.gz
-[ -f "$initrd" ] || rz_die "no $initrd (run without --no-build)"
+if [ $build = 1 ]; then
+    kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
+    export RZ_KERNEL_SAID=$kout
+    "$RZ_TOP/scripts/build-initramfs.sh" >/dev/null || exit 1
+else
+    # --no-build builds nothing, not even a missing kernel.
+    kout=$("$RZ_TOP/scripts/build-kernel.sh" --print) || exit 1
+    [ -f "$kout/.rzram-built" ] || rz_die "the $RZ_FLAVOR kernel is not built (${kout}); run without --no-build"
+fi
+# The initramfs holds the modules of one kernel: its name carries that
+# kernel's key, so --no-build never boots another kernel's image.
+initrd=$RZ_TOP/out/initramfs-$(basename "$kout").cpio.gz
+[ -f "$initrd" ] || rz_die "no initramfs for the $RZ_FLAVOR kernel ${initrd#"$RZ_TOP"/} (run without --no-build)"
+kimage=$(rz_kimage "$kout")
 
 drv=${RZ_DRV:-rzram}
 case $drv in *[!a-z0-9_]*|'') rz_die "bad RZ_DRV '$drv'";; esac
@@ -52,7 +65,7 @@ if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tc
 # address (a false "wild-memory-access" at 0.01 s, before any module; the
 # KASAN shadow bounds follow pgtable_l5_enabled(), which reads those bits).
 extra=
-[ "$RZ_FLAVOR" = base ] || extra=" no5lvl"
+[ "$RZ_FLAVOR" != debug ] || extra=" no5lvl"
 splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|inconsistent lock state|suspicious RCU|unreferenced object|Call Trace:'
 
 # What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.
@@ -67,7 +80,7 @@ for name in "${names[@]}"; do
     start=$SECONDS
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp "$cpus" -m "$mem" -nographic -no-reboot \
-        -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
+        -kernel "$kimage" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
