@@ -95,7 +95,9 @@ enum Step {
 impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
     /// Records per leaf page.
     pub const PER_LEAF: usize = PAGE_SIZE / SIZE;
-    const CHECK: () = assert!(SIZE >= 8 && SIZE.is_multiple_of(8) && SIZE <= PAGE_SIZE);
+    // `%`, not `is_multiple_of`: that is const only from rustc 1.87, and
+    // Debian's kernel is built with 1.85.
+    const CHECK: () = assert!(SIZE >= 8 && SIZE % 8 == 0 && SIZE <= PAGE_SIZE);
 
     /// Creates an empty table, holding no page; `None` if its lock cannot be
     /// created.
