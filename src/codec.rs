@@ -18,7 +18,9 @@ use kernel::{
     sync::Mutex, //
 };
 
-use crate::{backend_842, backend_deflate, backend_lz4, backend_lz4hc, backend_lzo, backend_zstd};
+#[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
+use crate::backend_842;
+use crate::{backend_deflate, backend_lz4, backend_lz4hc, backend_lzo, backend_zstd};
 
 /// Output room of a stream: incompressible input may grow past a page and
 /// the compressor must never write out of bounds (zram uses two pages too).
@@ -65,6 +67,7 @@ pub(crate) static BACKENDS: &[&CodecOps] = &[
     &backend_lzo::LZO_RLE,
     &backend_zstd::ZSTD,
     &backend_deflate::DEFLATE,
+    #[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
     &backend_842::SW842,
 ];
 

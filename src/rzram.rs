@@ -39,6 +39,9 @@ pub mod allocators {
     pub use zpool::{AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, Zpool};
 }
 
+// Debian's kernel (and any without CONFIG_842_COMPRESS/DECOMPRESS) exports no
+// sw842_*: 842 is then left out, as zram leaves out its backends.
+#[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
 mod backend_842;
 mod backend_deflate;
 mod backend_lz4;
