@@ -6,12 +6,18 @@ set -euo pipefail
 
 RUST_VER=1.96.0
 # What every flavor needs on the host: the guest (busybox, QEMU, the
-# initramfs tools and the binaries copied into it).
-PKGS=(cpio xz-utils kmod busybox-static qemu-system-x86 python3 e2fsprogs fio)
+# initramfs tools and the binaries copied into it); --build-only (make
+# install) leaves these out.
+PKGS=(kmod)
+[ "${1:-}" = --build-only ] || PKGS+=(cpio xz-utils busybox-static qemu-system-x86 python3 e2fsprogs fio)
 case $RZ_FLAVOR in
     # Debian's kernel is built for inside the trixie environment
     # (scripts/trixie.sh), which debootstrap creates on a non-trixie host.
-    stock) PKGS+=(debootstrap) ;;
+    stock) if grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/dev/null; then
+               mapfile -t -O ${#PKGS[@]} PKGS < <("$RZ_TOP/scripts/trixie.sh" packages)
+           else
+               PKGS+=(debootstrap)
+           fi ;;
     *) PKGS+=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
               libelf-dev libssl-dev pahole rsync) ;;
 esac
@@ -20,7 +26,10 @@ esac
 
 missing=()
 for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    # name=version: that exact version must be installed.
+    st=$(dpkg-query -W -f='${Status} ${Version}' "${p%%=*}" 2>/dev/null || true)
+    case $st in "install ok installed"*) [ "$p" = "${p%%=*}" ] || [ "${st##* }" = "${p#*=}" ] || missing+=("$p") ;;
+                *) missing+=("$p") ;; esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
     rz_log "installing Debian packages: ${missing[*]}"

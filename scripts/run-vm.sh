@@ -5,7 +5,8 @@
 #   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh, or "all"
 #
 # --no-build boots what is built: the kernel and the initramfs made for it
-# (out/initramfs-<kernel key>.cpio.gz); it refuses when either is missing.
+# (out/initramfs-<kernel key>.cpio.gz, or RZ_INITRD); it refuses when
+# either is missing.
 #
 # A script passes when its guest log ends with "NAME: N passed, 0 failed",
 # the guest shut down by itself within the timeout, and the kernel log holds
@@ -47,7 +48,7 @@ else
 fi
 # The initramfs holds the modules of one kernel: its name carries that
 # kernel's key, so --no-build never boots another kernel's image.
-initrd=$RZ_TOP/out/initramfs-$(basename "$kout").cpio.gz
+initrd=${RZ_INITRD:-$RZ_TOP/out/initramfs-$(basename "$kout").cpio.gz}
 [ -f "$initrd" ] || rz_die "no initramfs for the $RZ_FLAVOR kernel ${initrd#"$RZ_TOP"/} (run without --no-build)"
 kimage=$(rz_kimage "$kout")
 

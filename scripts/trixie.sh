@@ -6,6 +6,7 @@
 #
 #   trixie.sh              make sure the environment exists; print its root
 #   trixie.sh run CMD...   run CMD in it, in the current directory
+#   trixie.sh packages     the packages it holds (what a trixie host installs)
 #
 # On a trixie host with these packages installed, the host itself is the
 # environment (root "/"), and `run` runs CMD directly. Elsewhere (the
@@ -74,6 +75,7 @@ export RZ_CACHE RZ_TOP
 
 case ${1:-} in
     '') ensure ;;
+    packages) printf '%s\n' "${PKGS[@]}" ;;
     run)
         shift
         r=$(ensure)
