@@ -38,8 +38,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [ "$RZ_FLAVOR" = stock ]; then
-    root=$("$RZ_TOP/scripts/trixie.sh")
-    rz_log "toolchain ready (stock kernel): $("$RZ_TOP/scripts/trixie.sh" run rustc --version) in ${root/#"$RZ_CACHE"/<cache>}"
+    # The compilers live in the trixie environment, which prepare-stock.sh
+    # makes while the kernel packages download.
+    rz_log "host packages ready (stock kernel; its toolchain: scripts/trixie.sh)"
     exit 0
 fi
 v=$($RZ_KRUSTC --version | awk '{print $2}')

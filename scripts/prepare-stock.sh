@@ -11,9 +11,15 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ "$RZ_FLAVOR" = stock ] || rz_die "prepare-stock.sh is for RZ_FLAVOR=stock"
 
-ksrc=$("$RZ_TOP/scripts/fetch-kernel.sh")
-stock=$("$RZ_TOP/scripts/fetch-stock.sh")
-env_root=$("$RZ_TOP/scripts/trixie.sh")
+# The kernel source and Debian's packages download while the trixie
+# environment is made (cold, each takes about a minute).
+got=$(mktemp -d)
+trap 'rm -rf "$got"' EXIT
+{ "$RZ_TOP/scripts/fetch-kernel.sh" > "$got/src" && "$RZ_TOP/scripts/fetch-stock.sh" > "$got/stock"; } &
+fetch=$!
+env_root=$("$RZ_TOP/scripts/trixie.sh") || { wait $fetch; exit 1; }
+wait $fetch || rz_die "fetching Debian's kernel source and packages failed"
+ksrc=$(cat "$got/src") stock=$(cat "$got/stock")
 kver=$(make -s -C "$ksrc" kernelversion)
 key=$( { cat "$ksrc/.rzram-unpacked" "$stock/version" "$stock/config" "$stock/Module.symvers";
          echo "$env_root"; "$RZ_TOP/scripts/trixie.sh" run sh -c 'rustc --version; bindgen --version; x86_64-linux-gnu-gcc-14 --version | head -n1'; } |
