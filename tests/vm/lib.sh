@@ -23,6 +23,11 @@ dev_sys() { echo "/sys/block/$DRV$1"; }
 dev_node() { echo "/dev/$DRV$1"; }
 
 is_rzram() { [ "$DRV" = rzram ]; }
+# kernel_has MODULE: the running kernel has MODULE, built in or loadable
+# (Debian's kernel, for one, has no lib/842: no 842_compress).
+kernel_has() {
+    grep -qE "(^|/)$1\.ko(\.xz)?(:|\$)" "/lib/modules/$(uname -r)/modules.dep" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null
+}
 # The debug kernel flavour (KASAN, lockdep, kmemleak): everything runs
 # several times slower there, so long variants size their work down.
 debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }

@@ -20,7 +20,8 @@ E_INVAL="Invalid argument"
 E_BUSY="Device or resource busy"
 E_2BIG="Argument list too long"
 E_NODEV="No such device"
-CODECS="lz4 lz4hc lzo lzo-rle zstd deflate 842"
+CODECS="lz4 lz4hc lzo lzo-rle zstd deflate"
+kernel_has 842_compress && CODECS="$CODECS 842"
 ALLOCATORS="zsmalloc zbud z3fold"
 
 check "modprobe $DRV" load
