@@ -10,9 +10,12 @@ use core::ffi::{c_int, c_uint, c_void};
 use kernel::{bindings, prelude::*};
 
 extern "C" {
+    // The callback takes the segment's `struct page *` as `void *`: the
+    // struct holds a zero-sized `lock_class_key`, for which rustc 1.85's
+    // improper_ctypes lint warns (same ABI: a pointer).
     fn rzram_bio_for_each_segment(
         bio: *mut c_void,
-        f: unsafe extern "C" fn(*mut c_void, *mut bindings::page, c_uint, c_uint, u64) -> c_int,
+        f: unsafe extern "C" fn(*mut c_void, *mut c_void, c_uint, c_uint, u64) -> c_int,
         ctx: *mut c_void,
     ) -> c_int;
 }
@@ -100,7 +103,7 @@ impl Bio {
         /// bio owns for `offset..offset + len`.
         unsafe extern "C" fn step<F: FnMut(&Segment) -> Result>(
             ctx: *mut c_void,
-            page: *mut bindings::page,
+            page: *mut c_void,
             len: c_uint,
             offset: c_uint,
             sector: u64,
@@ -108,7 +111,7 @@ impl Bio {
             // SAFETY: `ctx` is the `&mut F` passed below, alive for the walk.
             let f = unsafe { &mut *ctx.cast::<F>() };
             let seg = Segment {
-                page,
+                page: page.cast(),
                 len: len as usize,
                 offset: offset as usize,
                 sector,
