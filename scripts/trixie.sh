@@ -21,8 +21,9 @@ set -euo pipefail
 # Debian's kernel records this compiler in CONFIG_RUSTC_VERSION_TEXT.
 RUSTC_TEXT="rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)"
 RUST_DEB=1.85.1+dfsg1-1+deb13u1
+# openssl: Kconfig asks it whether ML-DSA module signing is possible.
 PKGS=(rustc=$RUST_DEB rust-src=$RUST_DEB bindgen gcc-14 make flex bison bc libelf-dev
-      libssl-dev libclang-19-dev clang-19 pahole python3 cpio kmod xz-utils)
+      libssl-dev openssl libclang-19-dev clang-19 pahole python3 cpio kmod xz-utils)
 MIRROR=http://deb.debian.org/debian
 
 host_is_trixie() {
