@@ -36,7 +36,7 @@ dest=$moddir/updates/rzram.ko
 
 if [ $uninstall = 1 ]; then
     if [ -f "$dest" ]; then rm -f "$dest"; rz_log "removed $dest"; else rz_log "rzram is not installed for $krel"; fi
-    depmod -b "$root" "$krel"
+    depmod -b "$root" "$krel" 2> >(grep -v "could not open modules\." >&2)
     exit 0
 fi
 
@@ -69,5 +69,5 @@ else
     rz_log "not signed (no RZ_SIGN_KEY/RZ_SIGN_CERT, no DKMS MOK): loads with taint E unless Secure Boot enforces signatures"
 fi
 install -D -m 644 "$staged" "$dest"
-depmod -b "$root" "$krel"
+depmod -b "$root" "$krel" 2> >(grep -v "could not open modules\." >&2)
 rz_log "installed $dest; depmod done: modprobe rzram"
