@@ -55,8 +55,11 @@ for applet in $("$root/bin/busybox" --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 # The kernel loads modules on its own (a filesystem at mount) through
-# /sbin/modprobe.
+# /sbin/modprobe. A mount without -t tries the types in /etc/filesystems,
+# then the registered ones: ext4 is a module on Debian's kernel, registered
+# only once something loads it (the upstream selftest mounts without -t).
 ln -s ../bin/busybox "$root/sbin/modprobe"
+echo ext4 > "$root/etc/filesystems"
 if [ "$RZ_FLAVOR" = stock ]; then
     stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress \
         $(modinfo -F depends "$ko" | tr , ' ')
