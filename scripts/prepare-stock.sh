@@ -34,6 +34,7 @@ fi
 # One kernel-tree build at a time on the machine (the trees share the cores).
 exec 9>"$RZ_CACHE/kbuild.lock"
 flock 9
+if [ -f "$kout/.rzram-built" ]; then echo "$kout"; exit 0; fi
 kmake() { rz_kmake -C "$ksrc" O="$kout" "$@"; }
 rm -rf "$kout"; mkdir -p "$kout"
 cp "$stock/config" "$kout/.config"
