@@ -46,5 +46,30 @@ rz_apt() {
 rz_kimage() {
     if [ -f "$1/arch/x86/boot/bzImage" ]; then echo "$1/arch/x86/boot/bzImage"; else echo "$1/vmlinuz"; fi
 }
+# rz_tree_or_lock TREE SAYING: a kernel tree already built is printed (and
+# SAYING logged once per run: nested scripts inherit RZ_KERNEL_SAID) and the
+# script ends there. Otherwise it returns holding the machine's
+# one-kernel-tree-build-at-a-time lock, the tree still unbuilt.
+rz_tree_or_lock() {
+    if [ -f "$1/.rzram-built" ]; then
+        [ "${RZ_KERNEL_SAID:-}" = "$1" ] || rz_log "$2"
+        echo "$1"; exit 0
+    fi
+    exec 9>"$RZ_CACHE/kbuild.lock"
+    flock 9
+    if [ -f "$1/.rzram-built" ]; then echo "$1"; exit 0; fi
+}
+# rz_watch LOG CMD...: runs a kernel-tree make with its output in LOG and a
+# progress line every 30 s; on failure shows the log's end. CMD's status.
+rz_watch() {
+    local log=$1 start=$SECONDS pid; shift
+    "$@" > "$log" 2>&1 &
+    pid=$!
+    while kill -0 $pid 2>/dev/null; do
+        for _ in $(seq 30); do kill -0 $pid 2>/dev/null && sleep 1; done
+        kill -0 $pid 2>/dev/null && rz_log "  $((SECONDS - start)) s: $(grep -c '^  [A-Z]' "$log") steps, at $(tail -n1 "$log" | awk '{print $NF}')"
+    done
+    wait $pid || { tail -n 40 "$log" >&2; return 1; }
+}
 rz_log() { printf '[rzram %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 rz_die() { rz_log "ERROR: $*"; exit 1; }

@@ -26,15 +26,7 @@ key=$( { cat "$ksrc/.rzram-unpacked" "$stock/version" "$stock/config" "$stock/Mo
        sha256sum | cut -c1-12)
 kout=$RZ_CACHE/build/$kver-stock-$key
 if [ "${1:-}" = --print ]; then echo "$kout"; exit 0; fi
-if [ -f "$kout/.rzram-built" ]; then
-    [ "${RZ_KERNEL_SAID:-}" = "$kout" ] || rz_log "Debian's $RZ_STOCK_KREL prepared in $kout"
-    echo "$kout"; exit 0
-fi
-
-# One kernel-tree build at a time on the machine (the trees share the cores).
-exec 9>"$RZ_CACHE/kbuild.lock"
-flock 9
-if [ -f "$kout/.rzram-built" ]; then echo "$kout"; exit 0; fi
+rz_tree_or_lock "$kout" "Debian's $RZ_STOCK_KREL prepared in $kout"
 kmake() { rz_kmake -C "$ksrc" O="$kout" "$@"; }
 rm -rf "$kout"; mkdir -p "$kout"
 cp "$stock/config" "$kout/.config"
@@ -45,13 +37,7 @@ diff <(grep '^CONFIG_' "$stock/config") <(grep '^CONFIG_' "$kout/.config") >&2 |
     rz_die "olddefconfig changed Debian's configuration (toolchain mismatch?)"
 rz_log "modules_prepare for Debian's $RZ_STOCK_KREL with -j$(nproc) (about 3 minutes cold; log ${kout/#"$RZ_CACHE"/<cache>}/build.log)"
 start=$SECONDS
-kmake -j"$(nproc)" modules_prepare > "$kout/build.log" 2>&1 &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-    for _ in $(seq 30); do kill -0 $pid 2>/dev/null && sleep 1; done
-    kill -0 $pid 2>/dev/null && rz_log "  $((SECONDS - start)) s: $(grep -c '^  [A-Z]' "$kout/build.log") steps, at $(tail -n1 "$kout/build.log" | awk '{print $NF}')"
-done
-wait $pid || { tail -n 40 "$kout/build.log" >&2; rz_die "modules_prepare failed"; }
+rz_watch "$kout/build.log" kmake -j"$(nproc)" modules_prepare || rz_die "modules_prepare failed"
 [ "$(cat "$kout/include/config/kernel.release")" = "$RZ_STOCK_KREL" ] ||
     rz_die "prepared tree is for $(cat "$kout/include/config/kernel.release"), not $RZ_STOCK_KREL"
 cp "$stock/Module.symvers" "$kout/Module.symvers"
