@@ -4,13 +4,20 @@
 #
 #   make            build rzram.ko (builds the kernel first if not cached)
 #   make kernel     build (or reuse) the test kernel
-#   make run        boot a VM: modprobe rzram, swap on /dev/rzram0 under pressure
+#   make run        boot a VM on Debian's own kernel (RZ_FLAVOR=stock, the
+#                   default here; base or debug for the project's kernels):
+#                   modprobe rzram, swap on /dev/rzram0 under pressure
 #   make test       the README's test command: host cargo tests, every VM test
 #                   script on the base kernel (stress scripts in their short
-#                   variant), then the stress smoke on the debug kernel
+#                   variant), the stock-kernel run, then the stress smoke on
+#                   the debug kernel
 #   make vm-test    VM tests only, base kernel (T=test_abi for one script)
+#   make vm-test-stock  the VM scripts that apply, on Debian's kernel
 #   make smoke      short stress scripts on the debug kernel (KASAN, lockdep, kmemleak)
 #   make stress     the stress scripts, long variants, on the debug kernel (scripts/stress.sh)
+#   make install    build rzram.ko for the running Debian trixie-backports
+#                   7.3.4 kernel, install it in updates/, depmod (ROOT=DIR: into a root tree)
+#   make uninstall  remove it again
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
@@ -21,10 +28,15 @@ T ?= all
 # Scripts with a long and a short ($$SMOKE) variant; the smoke runs them short
 # on the debug kernel, where any detector report fails the run.
 SMOKE_T ?= test_busy test_limitload test_cycles
+# The VM scripts on Debian's kernel: all but those that need the debug
+# kernel's detectors or a config Debian lacks (see README, "Installing on Debian").
+STOCK_T ?= all
+# install/uninstall into another root tree (default: this machine).
+ROOT ?= /
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test lint host-test vm-test smoke stress fuzz lab bench clean
+.PHONY: all module kernel toolchain run test lint host-test vm-test vm-test-stock smoke stress install uninstall fuzz lab bench clean
 
 all: module
 
@@ -37,8 +49,10 @@ kernel: toolchain
 module: kernel
 	@$(SCRIPTS)/build-module.sh
 
-run: toolchain
-	@RZ_VM_SHOW=all $(SCRIPTS)/run-vm.sh test_swap
+# RZ_FLAVOR (environment or command line) picks the kernel; Debian's here.
+run:
+	@f=$${RZ_FLAVOR:-stock}; RZ_FLAVOR=$$f $(SCRIPTS)/install-toolchain.sh && \
+	    RZ_FLAVOR=$$f RZ_VM_SHOW=all $(SCRIPTS)/run-vm.sh test_swap
 
 # Every Rust file, module and host crates alike, in the kernel's format; the
 # host crates with the workspace's clippy lints (Cargo.toml) and no warning.
@@ -50,7 +64,11 @@ host-test:
 	cargo test --workspace
 
 vm-test: toolchain
-	@RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(T)
+	@RZ_FLAVOR=$${RZ_FLAVOR:-base} RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(T)
+
+vm-test-stock:
+	@RZ_FLAVOR=stock $(SCRIPTS)/install-toolchain.sh
+	@RZ_FLAVOR=stock RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(STOCK_T)
 
 smoke:
 	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
@@ -59,7 +77,13 @@ smoke:
 stress:
 	@$(SCRIPTS)/stress.sh
 
-test: toolchain lint host-test vm-test smoke
+test: toolchain lint host-test vm-test vm-test-stock smoke
+
+install:
+	@$(SCRIPTS)/install.sh --root $(ROOT)
+
+uninstall:
+	@$(SCRIPTS)/install.sh --root $(ROOT) --uninstall
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz

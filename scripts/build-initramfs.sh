@@ -2,14 +2,45 @@
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
 # `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries,
 # util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, memhog
-# and dio-check (static), and the VM test scripts. Prints the initramfs path
-# on stdout.
+# and dio-check (static), and the VM test scripts. For Debian's stock kernel
+# the kernel's modules are the closure of zram, ext4, lz4hc and rzram's own
+# dependencies, taken from Debian's package and decompressed (the .ko.xz
+# would load too, but test data and tools expect .ko).
+# The initramfs is out/initramfs-<kernel key>.cpio.gz (the key is the kernel
+# build's directory name), so an image is never booted with another
+# kernel's modules. Prints its path on stdout.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 kout=$("$RZ_TOP/scripts/build-kernel.sh")
 export RZ_KERNEL_SAID=$kout
-"$RZ_TOP/scripts/build-module.sh" >/dev/null
+ko=$("$RZ_TOP/scripts/build-module.sh")
 krel=$(cat "$kout/include/config/kernel.release")
+kkey=$(basename "$kout")
+
+# stock_modules FROM TO NAME...: the modules NAME and everything they depend
+# on (Debian's modules.dep), decompressed, with Debian's modules.builtin*
+# and modules.order.
+stock_modules() {
+    local from=$1 to=$2; shift 2
+    local want=" $* " changed=1 m
+    while [ $changed = 1 ]; do
+        changed=0
+        for m in $(awk -v want="$want" '{ f = $1; sub(/:$/, "", f); n = f; sub(/.*\//, "", n); sub(/\.ko(\.xz)?$/, "", n)
+                                        gsub(/-/, "_", n); if (index(want, " " n " ")) { $1 = ""; print } }' "$from/modules.dep"); do
+            m=$(basename "$m"); m=${m%.xz}; m=${m%.ko}; m=${m//-/_}
+            case $want in *" $m "*) ;; *) want="$want$m "; changed=1 ;; esac
+        done
+    done
+    awk -v want="$want" '{ f = $1; sub(/:$/, "", f); n = f; sub(/.*\//, "", n); sub(/\.ko(\.xz)?$/, "", n)
+                           gsub(/-/, "_", n); if (index(want, " " n " ")) print f }' "$from/modules.dep" |
+    while read -r f; do
+        mkdir -p "$to/$(dirname "$f")"
+        case $f in *.xz) xz -dc "$from/$f" > "$to/${f%.xz}" ;; *) cp "$from/$f" "$to/$f" ;; esac
+    done
+    for f in modules.builtin modules.builtin.modinfo modules.order; do
+        [ ! -f "$from/$f" ] || cp "$from/$f" "$to/"
+    done
+}
 
 rz_log "building memhog and dio-check (static)"
 (cd "$RZ_TOP" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
@@ -17,17 +48,26 @@ rz_log "building memhog and dio-check (static)"
 tools=$RZ_TOP/target/x86_64-unknown-linux-gnu/release
 
 out=$RZ_TOP/out
-root=$out/initramfs
+root=$out/initramfs-$kkey
 rm -rf "$root"; mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,lib64,usr/bin,usr/sbin,tests}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
-# busybox has no bash; the VM scripts are POSIX sh.
-kmake() { rz_kmake -s -C "$kout" INSTALL_MOD_PATH="$root" "$@"; }
-kmake modules_install >/dev/null
-kmake M="$RZ_TOP" INSTALL_MOD_DIR=updates modules_install >/dev/null
-depmod -b "$root" "$krel"
+# The kernel loads modules on its own (a filesystem at mount) through
+# /sbin/modprobe. A mount without -t tries the types in /etc/filesystems,
+# then the registered ones: ext4 is a module on Debian's kernel, registered
+# only once something loads it (the upstream selftest mounts without -t).
+ln -s ../bin/busybox "$root/sbin/modprobe"
+echo ext4 > "$root/etc/filesystems"
+if [ "$RZ_FLAVOR" = stock ]; then
+    stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress \
+        $(modinfo -F depends "$ko" | tr , ' ')
+else
+    rz_kmake -s -C "$kout" INSTALL_MOD_PATH="$root" modules_install >/dev/null
+fi
+install -D -m 644 "$ko" "$root/lib/modules/$krel/updates/rzram.ko"
+depmod -b "$root" "$krel" 2>/dev/null
 
 # Dynamically linked host tools, with the libraries ldd lists; an optional
 # second argument renames the tool (not to shadow a busybox applet).
@@ -53,6 +93,8 @@ cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
 cp "$RZ_TOP"/tests/vm/*.sh "$RZ_TOP"/tests/bench/*.sh "$root/tests/"
 cp "$RZ_TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init" "$root"/tests/*.sh
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
-rz_log "initramfs $(du -h "$out/initramfs.cpio.gz" | cut -f1) for $krel"
-echo "$out/initramfs.cpio.gz"
+img=$out/initramfs-$kkey.cpio.gz
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$img.tmp"
+mv "$img.tmp" "$img"
+rz_log "initramfs $(du -h "$img" | cut -f1) for $krel: ${img#"$RZ_TOP"/}"
+echo "$img"

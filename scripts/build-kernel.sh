@@ -3,9 +3,12 @@
 # cache directory keyed by kernel version, config fragments and toolchain, so a
 # fresh clone reuses it and any change of input builds a new one.
 # Usage: build-kernel.sh [--print]   (flavor from RZ_FLAVOR: base or debug)
-# Prints the build directory on stdout; --print only computes it.
+# Prints the build directory on stdout; --print only computes it. For
+# RZ_FLAVOR=stock (Debian's kernel) nothing is built: prepare-stock.sh
+# prepares a tree for the module build instead.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+[ "$RZ_FLAVOR" != stock ] || exec "$RZ_TOP/scripts/prepare-stock.sh" "$@"
 
 flavor=$RZ_FLAVOR
 frags=("$RZ_TOP/scripts/kconfig/base.config")
@@ -19,12 +22,7 @@ key=$( { cat "${frags[@]}"; cat "$ksrc/.rzram-unpacked"; $RZ_KRUSTC --version;
          [ "$flavor" = base ] || { echo "${RZ_KMAKE_CC[*]} $LIBCLANG_PATH"; clang-22 --version | head -n1; }; } | sha256sum | cut -c1-12)
 kout=$RZ_CACHE/build/$kver-$flavor-$key
 if [ "${1:-}" = --print ]; then echo "$kout"; exit 0; fi
-if [ -f "$kout/.rzram-built" ]; then
-    # Said once per run: nested scripts inherit RZ_KERNEL_SAID.
-    [ "${RZ_KERNEL_SAID:-}" = "$kout" ] || rz_log "kernel $kver ($flavor) cached in $kout"
-    echo "$kout"; exit 0
-fi
-
+rz_tree_or_lock "$kout" "kernel $kver ($flavor) cached in $kout"
 kmake() { rz_kmake -C "$ksrc" O="$kout" "$@"; }
 mkdir -p "$kout"
 rz_log "configuring $kver ($flavor): tinyconfig + ${frags[*]##*/}"
@@ -47,15 +45,7 @@ done < <(cat "${frags[@]}")
 
 rz_log "building bzImage + modules with -j$(nproc) (about 5-8 minutes cold); log: $kout/build.log"
 start=$SECONDS
-kmake -j"$(nproc)" bzImage modules > "$kout/build.log" 2>&1 &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-    for _ in $(seq 30); do kill -0 $pid 2>/dev/null && sleep 1; done
-    kill -0 $pid 2>/dev/null && rz_log "  $((SECONDS - start)) s: $(grep -c '^  [A-Z]' "$kout/build.log") steps, at $(tail -n1 "$kout/build.log" | awk '{print $NF}')"
-done
-if ! wait $pid; then
-    tail -n 40 "$kout/build.log" >&2; rz_die "kernel build failed"
-fi
+rz_watch "$kout/build.log" kmake -j"$(nproc)" bzImage modules || rz_die "kernel build failed"
 touch "$kout/.rzram-built"
 rz_log "kernel built in $((SECONDS - start)) s"
 echo "$kout"

@@ -5,15 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-APT=$RZ_CACHE/apt
-mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$RZ_SRCDIR"
-cat > "$APT/sources.list" <<SRC
-deb http://deb.debian.org/debian trixie-backports main
-deb http://deb.debian.org/debian trixie main
-SRC
-opts=(-o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
-      -o Dir::State::Lists="$APT/lists" -o Dir::Cache::archives="$APT/archives"
-      -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q)
+mkdir -p "$RZ_SRCDIR"
 
 # A source tree that is already unpacked is reused without asking the network.
 have=$(ls -d "$RZ_SRCDIR"/linux-source-7.3*/ 2>/dev/null | sort -V | tail -n1 || true)
@@ -21,17 +13,17 @@ if [ -n "$have" ] && [ -f "$have/.rzram-unpacked" ]; then
     echo "${have%/}"; exit 0
 fi
 rz_log "fetching linux-source-7.3 package list (private apt config)"
-apt-get "${opts[@]}" update >/dev/null
-cd "$APT/archives"
+rz_apt update >/dev/null
+cd "$RZ_APT/archives"
 rm -f linux-source-7.3_*.deb
-apt-get "${opts[@]}" download linux-source-7.3 >/dev/null
+rz_apt download linux-source-7.3 >/dev/null
 deb=$(ls linux-source-7.3_*.deb | head -n1)
 rz_log "downloaded $deb; unpacking (about 20 s)"
-rm -rf "$APT/pkg"; dpkg -x "$deb" "$APT/pkg"
-tarball=$(ls "$APT"/pkg/usr/src/linux-source-7.3*.tar.xz | head -n1)
+rm -rf "$RZ_APT/pkg"; dpkg -x "$deb" "$RZ_APT/pkg"
+tarball=$(ls "$RZ_APT"/pkg/usr/src/linux-source-7.3*.tar.xz | head -n1)
 name=$(basename "$tarball" .tar.xz)
 rm -rf "${RZ_SRCDIR:?}/$name"
 tar -C "$RZ_SRCDIR" -xf "$tarball"
 echo "$deb" > "$RZ_SRCDIR/$name/.rzram-unpacked"
-rm -rf "$APT/pkg"
+rm -rf "$RZ_APT/pkg"
 echo "$RZ_SRCDIR/$name"

@@ -5,21 +5,43 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 RUST_VER=1.96.0
-PKGS=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
-      libelf-dev libssl-dev cpio xz-utils kmod busybox-static qemu-system-x86 pahole
-      rsync python3 e2fsprogs fio)
+# What every flavor needs on the host: the guest (busybox, QEMU, the
+# initramfs tools and the binaries copied into it); --build-only (make
+# install) leaves these out.
+PKGS=(kmod)
+[ "${1:-}" = --build-only ] || PKGS+=(cpio xz-utils busybox-static qemu-system-x86 python3 e2fsprogs fio)
+case $RZ_FLAVOR in
+    # Debian's kernel is built for inside the trixie environment
+    # (scripts/trixie.sh), which debootstrap creates on a non-trixie host.
+    stock) if grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/dev/null; then
+               mapfile -t -O ${#PKGS[@]} PKGS < <("$RZ_TOP/scripts/trixie.sh" packages)
+           else
+               PKGS+=(debootstrap)
+           fi ;;
+    *) PKGS+=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
+              libelf-dev libssl-dev pahole rsync) ;;
+esac
 # The debug kernel builds with clang (KASAN with Rust needs it), matching rustc's LLVM.
-[ "$RZ_FLAVOR" = base ] || PKGS+=(clang-22 lld-22 llvm-22)
+[ "$RZ_FLAVOR" != debug ] || PKGS+=(clang-22 lld-22 llvm-22)
 
 missing=()
 for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    # name=version: that exact version must be installed.
+    st=$(dpkg-query -W -f='${Status} ${Version}' "${p%%=*}" 2>/dev/null || true)
+    case $st in "install ok installed"*) [ "$p" = "${p%%=*}" ] || [ "${st##* }" = "${p#*=}" ] || missing+=("$p") ;;
+                *) missing+=("$p") ;; esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
     rz_log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$RZ_FLAVOR" = stock ]; then
+    # The compilers live in the trixie environment, which prepare-stock.sh
+    # makes while the kernel packages download.
+    rz_log "host packages ready (stock kernel; its toolchain: scripts/trixie.sh)"
+    exit 0
 fi
 v=$($RZ_KRUSTC --version | awk '{print $2}')
 case "$v" in 1.9[6-9]*|1.[1-9][0-9][0-9]*) ;; *) rz_die "$RZ_KRUSTC is $v, need >= $RUST_VER (rustc-web)";; esac

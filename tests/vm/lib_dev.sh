@@ -20,6 +20,11 @@ is_rzram() { [ "$DRV" = rzram ]; }
 # The debug kernel flavour (KASAN, lockdep, kmemleak): everything runs
 # several times slower there, so long variants size their work down.
 debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
+# kernel_has MODULE: the running kernel has MODULE, built in or loadable
+# (Debian's kernel, for one, has no lib/842: no 842_compress).
+kernel_has() {
+    grep -qE "(^|/)$1\.ko(\.xz)?(:|\$)" "/lib/modules/$(uname -r)/modules.dep" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null
+}
 # rzram_only DESC: true under rzram; otherwise prints the skip note.
 rzram_only() {
     is_rzram && return 0

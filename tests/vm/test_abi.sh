@@ -34,8 +34,10 @@ E_2BIG="Argument list too long"
 E_NODEV="No such device"
 # What the driver must offer at least (load reads what it does offer into
 # CODECS and ALLOCATORS).
-WANT_CODECS="lz4 lz4hc lzo lzo-rle zstd deflate 842"
-WANT_ALLOCATORS="zsmalloc zbud z3fold"
+WANT_CODECS="lz4 lz4hc lzo lzo-rle zstd deflate"
+# Only where the kernel has lib/842 (Debian's has not).
+kernel_has 842_compress && WANT_CODECS="$WANT_CODECS 842"
+WANT_ALLOCATORS="zsmalloc zbud z3fold zblock"
 
 load
 check "$SYS exists" test -d $SYS
