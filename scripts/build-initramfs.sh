@@ -50,7 +50,7 @@ mkdir -p "$root/selftests/zram"
 cp "$("$RZ_TOP/scripts/fetch-kernel.sh")"/tools/testing/selftests/zram/*.sh "$root/selftests/zram/"
 
 cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
-cp "$RZ_TOP"/tests/vm/*.sh "$root/tests/"
+cp "$RZ_TOP"/tests/vm/*.sh "$RZ_TOP"/tests/bench/*.sh "$root/tests/"
 cp "$RZ_TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init" "$root"/tests/*.sh
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"

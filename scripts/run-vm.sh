@@ -2,7 +2,8 @@
 # Boots the test kernel under QEMU once per VM test script and turns what the
 # guest printed into a verdict.
 #
-#   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh, or "all"
+#   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh or tests/bench/NAME.sh,
+#                                    or "all" (every tests/vm/test_*.sh)
 #
 # A script passes when its guest log ends with "NAME: N passed, 0 failed",
 # the guest shut down by itself within the timeout, and the kernel log holds
@@ -13,7 +14,8 @@
 # prove the tests themselves), RZ_VM_MEM (MiB, default 512), RZ_VM_TIMEOUT
 # (s, 900), RZ_SMOKE=1 (scripts with a long and a short variant run the
 # short one), RZ_FLAVOR (base or debug kernel), KVM=1 to use KVM where it
-# works (it does not on nested hosts).
+# works (it does not on nested hosts), RZ_VM_QEMU_ARGS (more QEMU
+# arguments, e.g. scripts/bench/profile.sh's gdb stub).
 # Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver,
 # with -debug appended for the debug kernel.
 set -uo pipefail
@@ -27,7 +29,8 @@ for n in "$@"; do
     if [ "$n" = all ]; then
         for f in "$RZ_TOP"/tests/vm/test_*.sh; do names+=("$(basename "$f" .sh)"); done
     else
-        [ -f "$RZ_TOP/tests/vm/$n.sh" ] || rz_die "no VM test script tests/vm/$n.sh"
+        [ -f "$RZ_TOP/tests/vm/$n.sh" ] || [ -f "$RZ_TOP/tests/bench/$n.sh" ] ||
+            rz_die "no VM script tests/vm/$n.sh or tests/bench/$n.sh"
         names+=("$n")
     fi
 done
@@ -46,6 +49,7 @@ mem=${RZ_VM_MEM:-512}
 cpus=${RZ_VM_CPUS:-2}
 tmo=${RZ_VM_TIMEOUT:-900}
 if [ "${KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu max); fi
+read -ra qargs <<< "${RZ_VM_QEMU_ARGS:-}"
 # The debug kernel boots with 4-level paging: with -cpu max the guest has
 # LA57, and an interrupt that lands while identify_cpu() has cleared the
 # boot CPU's feature bits makes KASAN take the 5-level direct map for a wild
@@ -67,7 +71,7 @@ for name in "${names[@]}"; do
     start=$SECONDS
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp "$cpus" -m "$mem" -nographic -no-reboot \
-        -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
+        "${qargs[@]}" -kernel "$kout/arch/x86/boot/bzImage" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)

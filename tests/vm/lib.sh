@@ -1,40 +1,26 @@
-# Helpers for the VM test scripts (busybox sh): one PASS/FAIL line per case,
-# then "NAME: N passed, N failed" from summary. Sourced, not run.
-#
-# The driver under test is $DRV (set by /init from rzdrv= on the kernel
-# command line): rzram, or zram to prove the tests against C zram. Every
-# path below derives from it; rzram-only cases are skipped under another
-# driver with a "# skip" line that is not counted.
+# The harness of the VM scripts (busybox sh): one PASS/FAIL line per case,
+# then "NAME: N passed, N failed" from summary. Sourced, not run; it brings
+# in the device helpers (lib_dev.sh) and the swap helpers (lib_swap.sh), so
+# a script sources this file alone.
 PASSED=0
 FAILED=0
-DRV=${DRV:-rzram}
-DEV=/dev/${DRV}0
-SYS=/sys/block/${DRV}0
-CTL=/sys/class/${DRV}-control
-DBG=/sys/kernel/debug/${DRV}
 
 pass() { echo "PASS $*"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
 note() { echo "# $*"; }
 skip() { echo "# skip $*"; }
+summary() { echo "$TEST_NAME: $PASSED passed, $FAILED failed"; }
 
-# dev_sys N / dev_node N: sysfs directory and device node of device N.
-dev_sys() { echo "/sys/block/$DRV$1"; }
-dev_node() { echo "/dev/$DRV$1"; }
-
-is_rzram() { [ "$DRV" = rzram ]; }
-# The debug kernel flavour (KASAN, lockdep, kmemleak): everything runs
-# several times slower there, so long variants size their work down.
-debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
-# rzram_only DESC: true under rzram; otherwise prints the skip note.
-rzram_only() {
-    is_rzram && return 0
-    skip "$1 (rzram only, driver is $DRV)"
-    return 1
+# fatal DESC: a FAIL line and the verdict, then the script ends. For what
+# every later case depends on (a module that does not load, a device that
+# does not exist or refuses its set-up): going on would test, or measure,
+# nothing. Call it from the script's own shell, not from inside $(...),
+# where exit would end only the subshell.
+fatal() {
+    fail "$* (fatal: the script stops here)"
+    summary
+    exit 1
 }
-
-load() { modprobe "$DRV" "$@"; }
-unload() { rmmod "$DRV"; }
 
 # check DESC CMD...: the command must succeed.
 check() {
@@ -77,11 +63,6 @@ expect_err() {
     fi
 }
 
-
-# mm_stat_col N [SYSDIR] / io_stat_col N [SYSDIR]: column N (1-based).
-mm_stat_col() { awk -v c="$1" '{print $c}' "${2:-$SYS}/mm_stat"; }
-io_stat_col() { awk -v c="$1" '{print $c}' "${2:-$SYS}/io_stat"; }
-
 # listed FILE: the names in a "[current] other other" attribute, unbracketed.
 listed() { sed 's/[][]//g' "$1"; }
 # current FILE: the bracketed name.
@@ -97,6 +78,55 @@ md5_dev() { dd if="$1" bs=4096 skip="$2" count="$3" iflag=direct 2>/dev/null | m
 # md5_file FILE SKIP_PAGES PAGES: the same over a regular file.
 md5_file() { dd if="$1" bs=4096 skip="$2" count="$3" 2>/dev/null | md5sum | cut -d' ' -f1; }
 
+# mixed_file FILE TEXT OCTAL [TEXT_KIB RANDOM_KIB SAME_KIB]: test data in
+# FILE: TEXT_KIB of TEXT lines (compressible), RANDOM_KIB random
+# (incompressible: huge pages), SAME_KIB of the byte OCTAL (same-filled
+# pages); by default 1, 2 and 1 MiB (1024 pages in all).
+mixed_file() {
+    {
+        yes "$2" | head -c $((${4:-1024} * 1024))
+        dd if=/dev/urandom bs=1k count=${5:-2048} 2>/dev/null
+        head -c $((${6:-1024} * 1024)) /dev/zero | tr '\000' "\\$3"
+    } > "$1"
+}
+
+# fio_verdict DESC JOBS RC OUTPUT: one case from a fio run: exit status RC
+# 0, each of its JOBS jobs reporting "err= 0" and no verify complaint in
+# OUTPUT; otherwise fio's error lines go to the log.
+fio_verdict() {
+    local ok
+    ok=$(echo "$4" | grep -c '(groupid=.*err= 0:')
+    if [ "$3" = 0 ] && [ "$ok" = "$2" ] && ! echo "$4" | grep -qiE 'verify failed|bad magic|bad pattern|bad header'; then
+        pass "$1"
+    else
+        fail "$1: fio exit $3, $ok of $2 jobs without error"
+        echo "$4" | grep -iE 'err=|verify|fio:' | head -n 8 | sed 's/^/# /'
+    fi
+}
+# run_fio DESC JOBS FIO-ARG...: runs fio and gives its fio_verdict.
+run_fio() {
+    local desc=$1 jobs=$2 out rc
+    shift 2
+    out=$(fio "$@" 2>&1); rc=$?
+    fio_verdict "$desc" "$jobs" $rc "$out"
+}
+
+# counts_ok DESC FILE: the verdict of a background loop that left "DONE
+# FAILED" in FILE: it must have done something and nothing failed.
+counts_ok() {
+    set -- "$1" $(cat "$2" 2>/dev/null)
+    if [ "${2:-0}" -gt 0 ] && [ "${3:-1}" = 0 ]; then
+        pass "$1 ($2 times, none failed)"
+    else
+        fail "$1: '${2:-?}' done, '${3:-?}' failed"
+    fi
+}
+
+# uptime_cs: the time since boot in centiseconds, for durations.
+uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
+# secs_since CS: the seconds since uptime_cs said CS, as "S.CC".
+secs_since() { d=$(($(uptime_cs) - $1)); echo "$((d / 100)).$(printf %02d $((d % 100)))"; }
+
 # oom_mark; no_oom DESC: no OOM kill in the kernel log since the last
 # oom_mark (since boot without one), so one case's kill is not blamed on
 # the next.
@@ -111,126 +141,5 @@ no_oom() {
     fi
 }
 
-# swap_reserve: raise vm.min_free_kbytes to 16 MiB before swapping more
-# than the guest's memory. With two CPUs the default for 512 MiB (about
-# 2.8 MiB) is not enough: reclaim writes pages to the compressed device
-# from PF_MEMALLOC context, where the pool's own page allocations may use
-# the reserve, so free memory reached zero and kswapd's swap-table
-# allocation failed (a warning with a call trace), with C zram exactly as
-# with rzram. A larger reserve is the usual setting for compressed swap;
-# every driver and every swap test gets the same one.
-# The watermark boost goes to 0: after a fragmentation event it adds up to
-# 16 MiB more on top of that reserve, which in test_swapalloc's 128 MiB
-# guest stalled user-space page faults for 10-20 s on the debug kernel.
-swap_reserve() {
-    old=$(cat /proc/sys/vm/min_free_kbytes)
-    [ "$old" -ge 16384 ] || echo 16384 > /proc/sys/vm/min_free_kbytes
-    boost=$(cat /proc/sys/vm/watermark_boost_factor)
-    echo 0 > /proc/sys/vm/watermark_boost_factor
-    note "vm.min_free_kbytes $old -> $(cat /proc/sys/vm/min_free_kbytes), watermark_boost_factor $boost -> $(cat /proc/sys/vm/watermark_boost_factor)"
-}
-
-# swap_io_ok TAG: after memhog through swap on $DEV, no read failed, and
-# writes failed for at most 1% of the pages swapped (notify_free). As in
-# zram, a write that gets no page under GFP_NOIO fails with EIO when memory
-# runs out, and swap keeps that page in memory: nothing is lost (memhog
-# verifies every page), but each such write is noted.
-swap_io_ok() {
-    expect_eq "$1: no failed reads" "$(io_stat_col 1)" 0
-    fw=$(io_stat_col 2)
-    [ "$fw" = 0 ] || note "$1: $fw swap writes failed (no page under GFP_NOIO); the kernel kept those pages"
-    expect_num "$1: failed writes at most 1% of the pages swapped" "$fw" -le $(($(io_stat_col 4) / 100))
-}
-
-# slab_watch_start / slab_watch_stop: on a kernel with SLUB debugfs (the
-# debug flavour), a background loop notes the largest slab cache and its
-# top allocation call sites each time unreclaimable slab has grown by
-# another 32 MiB, so memory pressure that ends in the OOM killer leaves the
-# reason in the log.
-SLAB_WATCH=
-slab_watch_start() {
-    [ -r /proc/slabinfo ] && [ -d /sys/kernel/debug/slab ] || return 0
-    (
-        next=$(($(awk '/SUnreclaim/ {print $2}' /proc/meminfo) + 32768))
-        while sleep 2; do
-            su=$(awk '/SUnreclaim/ {print $2}' /proc/meminfo)
-            [ "$su" -gt "$next" ] || continue
-            next=$((su + 32768))
-            top=$(awk 'NR > 2 {print $3 * $4, $1}' /proc/slabinfo | sort -n | tail -n 1)
-            note "slab watch: SUnreclaim $su kB; largest cache ${top#* } ($((${top% *} / 1024)) kB)"
-            head -c 4000 "/sys/kernel/debug/slab/${top#* }/alloc_traces" 2>/dev/null | sed 's/^/# slab watch: /'
-        done
-    ) &
-    SLAB_WATCH=$!
-}
-slab_watch_stop() { [ -z "$SLAB_WATCH" ] || kill "$SLAB_WATCH" 2>/dev/null; SLAB_WATCH=; }
-
-# dio_result DESC OUTPUT: the verdict of a dio-check run. C zram on 4 KiB
-# pages writes a segment's whole bv_page, ignoring bv_offset, so O_DIRECT
-# from a buffer 512 bytes past a page boundary corrupts data there
-# (zram_bvec_write: is_partial_io() is constant false when PAGE_SIZE is
-# 4096); under zram that failure is an expected one, printed, not counted.
-dio_result() {
-    if echo "$2" | grep -q '^dio-check: PASS'; then
-        pass "$1 ($2)"
-    elif ! is_rzram; then
-        note "xfail $1: $2 (C zram ignores bv_offset of sub-page segments)"
-    else
-        fail "$1: $2"
-    fi
-}
-
-summary() { echo "$TEST_NAME: $PASSED passed, $FAILED failed"; }
-
-# make_corpus: the benchmarks' real-content data. Every binary, library and
-# kernel module the guest has (ELF code and data, the kind of pages a system
-# swaps), concatenated into /tmp/corpus; its size in KiB goes to corpus_kib.
-# fio's writes of this kind use a 128 KiB slice of it, /tmp/pattern, as
-# their buffer pattern (4 KiB jobs: its first page).
-make_corpus() {
-    find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | sort | xargs cat > /tmp/corpus
-    corpus_kib=$(($(wc -c < /tmp/corpus) / 1024))
-    dd if=/tmp/corpus of=/tmp/pattern bs=128k skip=8 count=1 2>/dev/null
-    note "corpus ${corpus_kib} KiB: $(find /bin/busybox /bin/memhog /bin/dio-check /usr /lib -type f 2>/dev/null | wc -l) files"
-}
-
-# The benchmarks' fio: O_DIRECT, in its own quiet mode (one ';'-separated
-# line per job group).
-FIO="fio --minimal --terse-version=3 --direct=1 --ioengine=psync --group_reporting"
-
-# bench_fill KIND NODE MIB: write every page of the first MIB MiB of NODE
-# once, with fio's 50%-compressible buffers (c50) or the corpus written
-# over and over (real; make_corpus first).
-bench_fill() {
-    case $1 in
-        c50) $FIO --name=fill --filename="$2" --rw=write --bs=128k --size=${3}M \
-                 --buffer_compress_percentage=50 --refill_buffers >/dev/null ;;
-        real) off=0
-            while [ $off -lt $(($3 * 1024)) ]; do
-                dd if=/tmp/corpus of="$2" bs=128k seek=$((off / 128)) oflag=direct conv=sync 2>/dev/null
-                off=$((off + corpus_kib / 128 * 128 + 128))
-            done ;;
-    esac
-}
-
-# dev_up NAME [SIZE]: initialise the benchmarks' device for NAME (zram, or
-# rzram-<allocator>): lz4, SIZE (default 256M); prints "NODE SYS".
-dev_up() {
-    case $1 in
-        zram) n=/dev/zram0; s=/sys/block/zram0 ;;
-        rzram-*) n=/dev/rzram0; s=/sys/block/rzram0; echo "${1#rzram-}" > $s/allocator ;;
-    esac
-    echo lz4 > $s/comp_algorithm
-    echo ${2:-256M} > $s/disksize
-    echo "$n $s"
-}
-# dev_down NODE SYS: reset the device dev_up set up.
-dev_down() { echo 1 > "$2/reset"; }
-
-# bench_data KIND: fio's data options for c50 or real (make_corpus first).
-bench_data() {
-    case $1 in
-        c50) echo "--buffer_compress_percentage=50 --refill_buffers" ;;
-        real) echo "--buffer_pattern='/tmp/pattern'" ;;
-    esac
-}
+. /tests/lib_dev.sh
+. /tests/lib_swap.sh

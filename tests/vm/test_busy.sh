@@ -20,19 +20,24 @@ DISK_MB=128
 PAT_PAGES=1024
 PAT_AT=$((DISK_MB * 256 - PAT_PAGES))      # the pattern's first page
 
-check "modprobe $DRV" load
-check_sh "disksize ${DISK_MB}M" "echo ${DISK_MB}M > $SYS/disksize"
-# The pattern: text, random and same-filled pages.
-{
-    yes "busy test pattern line 0123456789" | head -c 1048576
-    dd if=/dev/urandom bs=1M count=2 2>/dev/null
-    head -c 1048576 /dev/zero | tr '\000' '\245'
-} > /tmp/pat
+load
+dev_init $SYS ${DISK_MB}M
+mixed_file /tmp/pat "busy test pattern line 0123456789" 245
 check "write the pattern" dd if=/tmp/pat of=$DEV bs=64k seek=$((PAT_AT / 16)) oflag=direct conv=notrunc
 WANT=$(md5_file /tmp/pat 0 $PAT_PAGES)
 DISKSIZE=$(cat $SYS/disksize)
 expect_eq "the pattern reads back" "$(md5_dev $DEV $PAT_AT $PAT_PAGES)" "$WANT"
 expect_eq "initstate is 1" "$(cat $SYS/initstate)" 1
+
+# not_busy SHELL-COMMAND: nothing if the command fails with EBUSY, else
+# what it did instead.
+not_busy() {
+    if out=$(sh -c "$1" 2>&1); then
+        echo " succeeded"
+    elif ! echo "$out" | grep -qi "Device or resource busy"; then
+        echo " said '$out'"
+    fi
+}
 
 # refuse TAG [GUARD]: TRIES attempts each of reset and hot_remove, every one
 # must fail with EBUSY; with GUARD (a shell command), only while it holds.
@@ -40,21 +45,13 @@ refuse() {
     i=0; bad_reset=; bad_remove=
     while [ $i -lt $TRIES ]; do
         [ -n "$2" ] && ! eval "$2" && break
-        if out=$(sh -c "echo 1 > $SYS/reset" 2>&1); then
-            bad_reset="succeeded"
-        elif ! echo "$out" | grep -qi "Device or resource busy"; then
-            bad_reset="said '$out'"
-        fi
-        if out=$(sh -c "echo 0 > $CTL/hot_remove" 2>&1); then
-            bad_remove="succeeded"
-        elif ! echo "$out" | grep -qi "Device or resource busy"; then
-            bad_remove="said '$out'"
-        fi
+        bad_reset=$bad_reset$(not_busy "echo 1 > $SYS/reset")
+        bad_remove=$bad_remove$(not_busy "echo 0 > $CTL/hot_remove")
         i=$((i + 1))
     done
     if [ $i = 0 ]; then fail "$1: no attempt made"; return; fi
-    if [ -z "$bad_reset" ]; then pass "$1: reset refused with EBUSY ($i tries)"; else fail "$1: reset $bad_reset"; fi
-    if [ -z "$bad_remove" ]; then pass "$1: hot_remove refused with EBUSY ($i tries)"; else fail "$1: hot_remove $bad_remove"; fi
+    expect_eq "$1: reset refused with EBUSY ($i tries)" "$bad_reset" ""
+    expect_eq "$1: hot_remove refused with EBUSY ($i tries)" "$bad_remove" ""
 }
 
 # unchanged TAG: the device is still there, configured, and holds the
@@ -163,13 +160,7 @@ else
     fail "fio: its four jobs were never seen holding $DEV at once (fio $(kill -0 $fpid 2>/dev/null && echo running || echo ended))"
 fi
 wait $fpid
-rc=$?
-if [ $rc = 0 ] && [ "$(grep -c 'err= 0:' /tmp/busy.out)" = 4 ]; then
-    pass "fio: exit 0, all 4 jobs verified their data"
-else
-    fail "fio: exit $rc"
-    grep -iE 'err=|verify|fio:' /tmp/busy.out | head -n 8 | sed 's/^/# /'
-fi
+fio_verdict "fio: exit 0, all 4 jobs verified their data" 4 $? "$(cat /tmp/busy.out)"
 unchanged "fio"
 expect_eq "no failed reads or writes" "$(io_stat_col 1) $(io_stat_col 2)" "0 0"
 

@@ -16,10 +16,6 @@
 CYCLES=100
 [ "$SMOKE" = 1 ] && CYCLES=10
 KML=/sys/kernel/debug/kmemleak
-ALLOCATORS="zsmalloc zbud z3fold"
-
-# nth N WORD...: the (N mod count)-th word, from 0.
-nth() { n=$1; shift; shift $((n % $#)); echo "$1"; }
 # On the debug kernel freed slab objects wait in KASAN's quarantine (up to
 # 1/32 of memory) and kmemleak keeps metadata, so there slab is left to
 # kmemleak's check and MemFree + Slab + the stack depot is what must come
@@ -80,10 +76,9 @@ SUM1M=$(md5_file /tmp/data 0 256)
 # first failing step is printed and the function returns non-zero.
 use() {
     s=$1; d=$2; c=$3; mib=$4
-    if is_rzram; then
-        echo "$(nth $c $ALLOCATORS)" > $s/allocator || { echo "allocator"; return 1; }
-    fi
-    alg=$(nth $c $(listed $s/comp_algorithm))
+    alloc=$(nth $c $ALLOCATORS)
+    [ "$alloc" = default ] || echo "$alloc" > $s/allocator || { echo "allocator $alloc"; return 1; }
+    alg=$(nth $c $CODECS)
     echo $alg > $s/comp_algorithm || { echo "comp_algorithm $alg"; return 1; }
     echo 32M > $s/disksize || { echo "disksize"; return 1; }
     dd if=/tmp/data of=$d bs=64k count=$((mib * 16)) oflag=direct 2>/dev/null || { echo "write ($alg)"; return 1; }
@@ -105,7 +100,7 @@ use() {
 # every fifth cycle), use device 1 without resetting it, reset 0, unload.
 modprobe_cycle() {
     c=$1; sw=; [ $((c % 5)) = 0 ] && sw=swap
-    load num_devices=2 || { echo "modprobe"; return 1; }
+    modprobe $DRV num_devices=2 || { echo "modprobe"; return 1; }
     use $SYS $DEV $c 2 $sw || { unload 2>/dev/null; return 1; }
     use $(dev_sys 1) $(dev_node 1) $((c + 1)) 1 || { unload 2>/dev/null; return 1; }
     echo 1 > $SYS/reset || { echo "reset"; unload 2>/dev/null; return 1; }
@@ -149,17 +144,21 @@ else
     note "no $KML (not a kmemleak kernel): only MemFree is checked"
 fi
 
+# The driver must load at all (load is fatal otherwise), and says which
+# allocators and codecs the cycles take in turn.
+load
+unload
 # One warm-up round of each kind, so first-use allocations (module text,
 # sysfs and slab caches) are not counted as a leak.
 check "warm-up modprobe cycle" modprobe_cycle 0
-load || fail "modprobe for the warm-up hot_add cycle"
+load
 check "warm-up hot_add cycle" hot_cycle 0
 check "rmmod after warm-up" unload
 free0=$(settled_memfree)
 note "free memory (MemFree + per-CPU lists, + Slab + stack depot on the debug kernel) at start: $free0 kB; $(meminfo)"
 
 run_cycles "modprobe/use/reset/rmmod" modprobe_cycle
-check "modprobe $DRV for the hot_add cycles" load
+load
 check_sh "device 0 holds data during hot_add cycles" \
     "echo 16M > $SYS/disksize && dd if=/tmp/data of=$DEV bs=64k count=16 oflag=direct 2>/dev/null"
 run_cycles "hot_add/use/hot_remove" hot_cycle

@@ -3,8 +3,8 @@
 # compr and mem_used drop, the range reads zeroes, the rest stays intact.
 . /tests/lib.sh
 
-check "modprobe $DRV" load
-check_sh "disksize 16M" "echo 16M > $SYS/disksize"
+load
+dev_init $SYS 16M
 # 4 MiB = 1024 pages: 0..255 text, 256..767 random, 768..1023 binary.
 yes "discard test line of compressible text" | head -c 1048576 > /tmp/d
 dd if=/dev/urandom bs=4096 count=512 2>/dev/null >> /tmp/d

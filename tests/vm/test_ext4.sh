@@ -1,10 +1,10 @@
 # ext4 on $DRV: mkfs, mount, copy a tree of files (the guest's binaries,
 # libraries and modules), sync, drop caches, compare checksums, remount and
-# compare again, delete and fstrim, e2fsck clean. Under rzram once per
-# allocator, each with a different codec.
+# compare again, delete and fstrim, e2fsck clean. Once per allocator, the
+# codecs lz4, zstd and lzo-rle in turn.
 . /tests/lib.sh
 
-check "modprobe $DRV" load
+load
 mkdir -p /mnt/fs
 # The tree: /bin /lib/modules /lib64 /usr/sbin (about 9 MiB; not the
 # shared libraries the guest carries for fio, which would outgrow 64M), plus
@@ -23,12 +23,10 @@ TREE="bin lib/modules lib64 usr/sbin gen"
 files=$(wc -l < /tmp/sums.src)
 note "tree: $files files, $(cd / && du -sk $TREE | awk '{s += $1} END {print s}') KiB"
 
-# round TAG [ALLOCATOR] ALG
+# round CASE
 round() {
-    tag=$1; alloc=$2; alg=$3
-    [ -n "$alloc" ] && { echo "$alloc" > $SYS/allocator || fail "$tag: allocator $alloc refused"; }
-    echo "$alg" > $SYS/comp_algorithm || fail "$tag: comp_algorithm $alg refused"
-    check_sh "$tag: disksize 64M" "echo 64M > $SYS/disksize"
+    tag=$1
+    dev_init $SYS 64M "$tag"
     check "$tag: mkfs.ext4" mkfs.ext4 -q -F $DEV
     check "$tag: mount" mount -t ext4 $DEV /mnt/fs
     check_sh "$tag: copy the tree" "mkdir -p /mnt/fs/lib /mnt/fs/usr && cd / &&
@@ -56,13 +54,7 @@ round() {
     check_sh "$tag: reset" "echo 1 > $SYS/reset"
 }
 
-if is_rzram; then
-    round zsmalloc/lz4 zsmalloc lz4
-    round zbud/zstd zbud zstd
-    round z3fold/lzo-rle z3fold lzo-rle
-else
-    round "$(current $SYS/comp_algorithm)" "" "$(current $SYS/comp_algorithm)"
-    round zstd "" zstd
-fi
+cases -r lz4 zstd lzo-rle
+for c in $CASES; do round "$c"; done
 check "rmmod $DRV" unload
 summary

@@ -76,14 +76,19 @@ each() {
     for pl in "$@"; do try "$state $attr $pl" "$want" $SYS/$attr $pl; done
 }
 
+# strict_memparse ATTR: sizes past 64 bits and trailing text are refused
+# (rzram only: zram's memparse saturates or wraps and ignores trailing
+# text).
+strict_memparse() {
+    if rzram_only "$state $1 two64/big/hugenum/numjunk"; then
+        each $1 "$E_INVAL" two64 big hugenum numjunk
+    fi
+}
+
 # The whole table, for the current state ($state: uninit or init).
 bad_writes() {
     each disksize "$E_INVAL" $GARBAGE
-    if is_rzram; then
-        each disksize "$E_INVAL" two64 big hugenum numjunk
-    else
-        skip "$state disksize two64/big/hugenum/numjunk (zram's memparse saturates or wraps and ignores trailing text)"
-    fi
+    strict_memparse disksize
 
     # kstrtou16: overflow is ERANGE, as in zram.
     each reset "$E_INVAL" $GARBAGE onejunk zerojunk zero
@@ -98,11 +103,7 @@ bad_writes() {
     fi
 
     each mem_limit "$E_INVAL" $GARBAGE
-    if is_rzram; then
-        each mem_limit "$E_INVAL" two64 big hugenum numjunk
-    else
-        skip "$state mem_limit two64/big/hugenum/numjunk (zram's memparse saturates or wraps and ignores trailing text)"
-    fi
+    strict_memparse mem_limit
 
     each mem_used_max "$E_INVAL" $GARBAGE two64 big hugenum zerojunk onejunk
 
@@ -156,7 +157,7 @@ bad_writes() {
     try "$state write to hot_add (0400)" "$E_ACCES" $CTL/hot_add zero
 }
 
-check "modprobe $DRV" load
+load
 check_sh "mem_limit 48M (a bad write must not clear it)" "echo 48M > $SYS/mem_limit"
 def_alg=$(current $SYS/comp_algorithm)
 # The snapshot must see what a write could change: a good mem_limit write.
@@ -176,10 +177,8 @@ expect_eq "uninit comp_algorithm still the default" "$(current $SYS/comp_algorit
 
 note "--- initialised device"
 state=init
-check_sh "disksize 16M" "echo 16M > $SYS/disksize"
-dd if=/dev/urandom of=/tmp/d bs=4096 count=128 2>/dev/null
-yes "input test line" | head -c 1048576 >> /tmp/d
-head -c 524288 /dev/zero | tr '\000' '\132' >> /tmp/d
+dev_init $SYS 16M
+mixed_file /tmp/d "input test line" 132 1024 512 512
 check "write 2 MiB of mixed data" dd if=/tmp/d of=$DEV bs=64k oflag=direct
 check_sh "compact before the bad writes" "echo 1 > $SYS/compact"
 check_sh "mem_used_max 0 (high-water mark = current)" "echo 0 > $SYS/mem_used_max"

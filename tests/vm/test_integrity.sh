@@ -6,7 +6,7 @@
 # writers and an overwrite on the default setup.
 . /tests/lib.sh
 
-check "modprobe $DRV" load
+load
 
 # The mix, 2.5 MiB = 640 pages, each part page-aligned:
 #   0..191   text (compresses well)
@@ -26,37 +26,12 @@ expect_eq "test mix is $size bytes" "$(stat -c %s /tmp/mix)" $size
 # 512 bytes of random data for the buffered sub-page rewrite.
 dd if=/dev/urandom of=/tmp/p512 bs=512 count=1 2>/dev/null
 
-algs=$(listed $SYS/comp_algorithm)
-def_alg=$(current $SYS/comp_algorithm)
-if is_rzram && [ -e $SYS/allocator ]; then
-    allocs=$(listed $SYS/allocator)
-    def_alloc=$(current $SYS/allocator)
-else
-    allocs=default
-    def_alloc=default
-    is_rzram && fail "no allocator attribute"
-fi
-note "allocators: $allocs; codecs: $algs"
-
-# combo ALLOC ALG [PARAMS]: one full round on a fresh device.
+# combo CASE [PARAMS]: one full round on a fresh device.
 combo() {
-    alloc=$1; alg=$2; params=$3
-    tag="$alloc/$alg${params:+ ($params)}"
+    alloc=${1%/*}
+    tag="$1${2:+ ($2)}"
     cp /tmp/mix /tmp/want
-    err=
-    if [ "$alloc" != default ]; then
-        echo "$alloc" > $SYS/allocator 2>/tmp/err || err="allocator: $(cat /tmp/err)"
-    fi
-    echo "$alg" > $SYS/comp_algorithm 2>/tmp/err || err="$err comp_algorithm: $(cat /tmp/err)"
-    if [ -n "$params" ]; then
-        echo "$params" > $SYS/algorithm_params 2>/tmp/err || err="$err algorithm_params: $(cat /tmp/err)"
-    fi
-    echo 8M > $SYS/disksize 2>/tmp/err || err="$err disksize: $(cat /tmp/err)"
-    if [ -n "$err" ]; then
-        fail "$tag: setup failed:$err"
-        echo 1 > $SYS/reset
-        return
-    fi
+    dev_init $SYS 8M "$1" "$2"
     if out=$(dd if=/tmp/mix of=$DEV bs=64k oflag=direct 2>&1); then
         pass "$tag: write the mix with O_DIRECT"
     else
@@ -94,20 +69,18 @@ combo() {
     echo 1 > $SYS/reset 2>/tmp/err || fail "$tag: reset: $(cat /tmp/err)"
 }
 
+cases $CODECS
+note "cases:$CASES"
 start=$(date +%s)
-for alloc in $allocs; do
-    for alg in $algs; do
-        combo "$alloc" "$alg"
-    done
-done
+for c in $CASES; do combo "$c"; done
 # Compression levels through algorithm_params.
-in_list zstd $algs && combo "$def_alloc" zstd "level=9"
-in_list deflate $algs && combo "$def_alloc" deflate "level=1"
-in_list lz4hc $algs && combo "$def_alloc" lz4hc "level=12"
+in_list zstd $CODECS && combo "$DEF_ALLOC/zstd" "level=9"
+in_list deflate $CODECS && combo "$DEF_ALLOC/deflate" "level=1"
+in_list lz4hc $CODECS && combo "$DEF_ALLOC/lz4hc" "level=12"
 note "combinations took $(($(date +%s) - start)) s"
 
 note "--- default setup: overwrite and concurrent writers"
-check_sh "disksize 32M" "echo 32M > $SYS/disksize"
+dev_init $SYS 32M
 check "write the mix" dd if=/tmp/mix of=$DEV bs=64k oflag=direct
 cp /tmp/mix /tmp/want
 # Overwrite 100 pages across the text/random boundary with new random data:

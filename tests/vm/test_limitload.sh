@@ -8,13 +8,9 @@
 # long variant runs this with each allocator.
 . /tests/lib.sh
 
-if [ "$SMOKE" = 1 ]; then
-    LOAD_MB=16
-    if is_rzram; then allocs=zsmalloc; else allocs=default; fi
-else
-    LOAD_MB=64
-    if is_rzram; then allocs="zsmalloc zbud z3fold"; else allocs=default; fi
-fi
+load
+# The default allocator; the long variant every allocator the driver offers.
+if [ "$SMOKE" = 1 ]; then LOAD_MB=16; allocs=$DEF_ALLOC; else LOAD_MB=64; allocs=$ALLOCATORS; fi
 DISK_MB=128
 HEADROOM=1048576    # mem_limit above mem_used_total
 A_PAGES=1024
@@ -22,11 +18,7 @@ LOAD_AT=16          # MiB: where the load region starts
 note "sizes: data A 4 MiB, load $LOAD_MB MiB by 4 fio jobs, limit mem_used_total + 1 MiB; allocators: $allocs"
 
 # Data A: text, random and same-filled pages.
-{
-    yes "limitload data A, compressible line 0123456789" | head -c 1048576
-    dd if=/dev/urandom bs=1M count=2 2>/dev/null
-    head -c 1048576 /dev/zero | tr '\000' '\021'
-} > /tmp/a
+mixed_file /tmp/a "limitload data A, compressible line 0123456789" 021
 WANT=$(md5_file /tmp/a 0 $A_PAGES)
 
 # loadjob EXTRA...: the fio job file: 4 jobs writing incompressible pages,
@@ -51,11 +43,9 @@ reader() {
     echo "$r $bad" > /tmp/reader
 }
 
-check "modprobe $DRV" load
 for alloc in $allocs; do
     tag=$alloc
-    if [ "$alloc" != default ]; then check_sh "$tag: allocator $alloc" "echo $alloc > $SYS/allocator"; fi
-    check_sh "$tag: disksize ${DISK_MB}M" "echo ${DISK_MB}M > $SYS/disksize"
+    dev_init $SYS ${DISK_MB}M "$alloc/default"
     check "$tag: write data A" dd if=/tmp/a of=$DEV bs=64k oflag=direct conv=notrunc
     expect_eq "$tag: data A reads back" "$(md5_dev $DEV 0 $A_PAGES)" "$WANT"
     used=$(mm_stat_col 3)
@@ -94,24 +84,14 @@ for alloc in $allocs; do
     fi
     note "$tag: at the limit: mm_stat $(cat $SYS/mm_stat); io_stat $(cat $SYS/io_stat)"
     no_oom "$tag: no OOM kill"
-    set -- $(cat /tmp/reader 2>/dev/null)
-    if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" = 0 ]; then
-        pass "$tag: the reader survived and read A back $1 times during the load"
-    else
-        fail "$tag: reader: '${1:-?}' reads, '${2:-?}' mismatches"
-    fi
+    counts_ok "$tag: the reader read A back during the load" /tmp/reader
     drop_caches
     expect_eq "$tag: data A reads back after the load" "$(md5_dev $DEV 0 $A_PAGES)" "$WANT"
     expect_eq "$tag: no failed reads" "$(io_stat_col 1)" 0
 
     check_sh "$tag: mem_limit 0 removes the limit" "echo 0 > $SYS/mem_limit"
     loadjob verify=crc32c verify_fatal=1 > /tmp/load.fio
-    if out=$(fio /tmp/load.fio 2>&1) && [ "$(echo "$out" | grep -c 'err= 0:')" = 4 ]; then
-        pass "$tag: without the limit all $LOAD_MB MiB are written and verify"
-    else
-        fail "$tag: writes without the limit"
-        echo "$out" | grep -iE 'err=|verify|fio:' | head -n 8 | sed 's/^/# /'
-    fi
+    run_fio "$tag: without the limit all $LOAD_MB MiB are written and verify" 4 /tmp/load.fio
     expect_eq "$tag: failed_writes did not grow" "$(io_stat_col 2)" "$failed"
     expect_num "$tag: the pool now holds the load region" "$(mm_stat_col 3)" -gt $((LOAD_MB * 1048576))
     expect_eq "$tag: data A still reads back" "$(md5_dev $DEV 0 $A_PAGES)" "$WANT"

@@ -7,8 +7,8 @@
 LIMIT=2097152       # 2 MiB
 CHUNK=16            # pages per write (64 KiB)
 
-check "modprobe $DRV" load
-check_sh "disksize 64M" "echo 64M > $SYS/disksize"
+load
+dev_init $SYS 64M
 check_sh "mem_limit 2M" "echo 2M > $SYS/mem_limit"
 expect_eq "mm_stat mem_limit is 2M" "$(mm_stat_col 4)" $LIMIT
 # 12 MiB of random pages: incompressible, a whole pool page each.

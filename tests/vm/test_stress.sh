@@ -19,7 +19,7 @@
 . /tests/lib.sh
 
 if [ "$SMOKE" = 1 ]; then
-    REGION_MB=2; variant="short: under rzram zsmalloc/lz4, zbud/zstd, z3fold/lz4"
+    REGION_MB=2; variant="short"
 elif debug_kernel; then
     # KASAN and the other checks make each combination several times slower.
     REGION_MB=12; variant="long, debug kernel: every combination"
@@ -30,19 +30,11 @@ REGION_PAGES=$((REGION_MB * 256))
 DISK_MB=$((REGION_MB * 4))
 note "sizes: 4 jobs x $REGION_MB MiB regions (${DISK_MB} MiB device), 2 write+verify passes and a verify_only pass per combination ($variant)"
 
-check "modprobe $DRV" load
-
-algs=
-for a in lz4 zstd; do in_list $a $(listed $SYS/comp_algorithm) && algs="$algs $a"; done
-if is_rzram; then
-    allocs=
-    for a in zsmalloc zbud z3fold; do in_list $a $(listed $SYS/allocator) && allocs="$allocs $a"; done
-    [ "$allocs" = " zsmalloc zbud z3fold" ] || fail "allocators offered: '$(cat $SYS/allocator)'"
-else
-    allocs=default
-fi
-[ "$algs" = " lz4 zstd" ] || fail "codecs offered: '$(cat $SYS/comp_algorithm)'"
-note "allocators:$allocs; codecs:$algs"
+load
+# Every allocator with lz4 and zstd; the short variant each allocator once,
+# the codecs in turn (cases in lib_dev.sh).
+if [ "$SMOKE" = 1 ]; then cases -r lz4 zstd; else cases lz4 zstd; fi
+note "cases:$CASES"
 
 # jobfile PASS [REGIONS]: the fio job file of pass PASS (1 or 2) on stdout,
 # with a job for each region in REGIONS (default all four). Region i holds
@@ -75,20 +67,6 @@ EOF
     done
 }
 
-# run_fio TAG DESC JOBS FIO-ARGS...: fio must exit 0 and report err= 0 for
-# each of its JOBS jobs.
-run_fio() {
-    tag=$1; desc=$2; jobs=$3; shift 3
-    out=$(fio "$@" 2>&1); rc=$?
-    ok=$(echo "$out" | grep -c '(groupid=.*err= 0:')
-    if [ $rc = 0 ] && [ "$ok" = "$jobs" ] && ! echo "$out" | grep -qiE 'verify failed|bad magic|bad pattern|bad header'; then
-        pass "$tag: $desc"
-    else
-        fail "$tag: $desc: fio exit $rc, $ok jobs without error"
-        echo "$out" | grep -iE 'err=|verify|fio:' | head -n 8 | sed 's/^/# /'
-    fi
-}
-
 # The background compaction loop: writes `compact` until /tmp/stop-compact
 # exists, counting the writes; failed writes are counted apart.
 compact_loop() {
@@ -110,7 +88,7 @@ holes() {
     dd if=$DEV of=/tmp/region bs=1M count=$REGION_MB iflag=direct 2>/dev/null
     hole_job="--name=holes --rw=write:4k --bs=4k --zero_buffers --size=${REGION_MB}m --ioengine=psync --allow_file_create=0"
     fio $hole_job --filename=/tmp/region > /dev/null 2>&1 || fail "$tag: fio holes in the copy"
-    run_fio "$tag" "zero every other page of the compressible region" 1 $hole_job --filename=$DEV --direct=1
+    run_fio "$tag: zero every other page of the compressible region" 1 $hole_job --filename=$DEV --direct=1
     expect_eq "$tag: same_pages grew by the holes" "$(mm_stat_col 6)" $((2 * REGION_PAGES + REGION_PAGES / 2))
     before=$(mm_stat_col 7); used=$(mm_stat_col 3)
     echo 1 > $SYS/compact 2>/tmp/err || fail "$tag: compact: $(cat /tmp/err)"
@@ -124,45 +102,29 @@ holes() {
     drop_caches
     expect_eq "$tag: the punched region reads back after compaction" "$(md5_dev $DEV 0 $REGION_PAGES)" "$(md5_file /tmp/region 0 $REGION_PAGES)"
     jobfile 2 "1 2 3" > /tmp/stress3.fio
-    run_fio "$tag" "the other regions verify after compaction (verify_only)" 3 --verify_only /tmp/stress3.fio
+    run_fio "$tag: the other regions verify after compaction (verify_only)" 3 --verify_only /tmp/stress3.fio
     expect_eq "$tag: no failed reads or writes after compaction" "$(io_stat_col 1) $(io_stat_col 2)" "0 0"
     rm -f /tmp/region
 }
 
-# combo ALLOC ALG: one fresh device.
+# combo CASE: one fresh device.
 combo() {
-    alloc=$1; alg=$2
-    tag="$alloc/$alg"
+    tag=$1; alloc=${1%/*}
     start=$(date +%s)
-    err=
-    if [ "$alloc" != default ]; then
-        echo "$alloc" > $SYS/allocator 2>/tmp/err || err="allocator: $(cat /tmp/err)"
-    fi
-    echo "$alg" > $SYS/comp_algorithm 2>/tmp/err || err="$err comp_algorithm: $(cat /tmp/err)"
-    echo ${DISK_MB}M > $SYS/disksize 2>/tmp/err || err="$err disksize: $(cat /tmp/err)"
-    if [ -n "$err" ]; then
-        fail "$tag: setup failed:$err"
-        echo 1 > $SYS/reset
-        return
-    fi
+    dev_init $SYS ${DISK_MB}M "$tag"
     rm -f /tmp/stop-compact /tmp/compact-count
     compact_loop &
     cpid=$!
     for p in 1 2; do
         jobfile $p > /tmp/stress$p.fio
-        run_fio "$tag" "pass $p: 4 jobs of random 4 KiB writes, verified, under compaction" 4 /tmp/stress$p.fio
+        run_fio "$tag: pass $p: 4 jobs of random 4 KiB writes, verified, under compaction" 4 /tmp/stress$p.fio
     done
     touch /tmp/stop-compact
     wait $cpid
-    set -- $(cat /tmp/compact-count 2>/dev/null)
-    if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" = 0 ]; then
-        pass "$tag: $1 compactions ran during fio, none failed"
-    else
-        fail "$tag: compaction loop: '${1:-?}' done, '${2:-?}' failed"
-    fi
+    counts_ok "$tag: compaction ran during fio" /tmp/compact-count
     echo 1 > $SYS/compact
     drop_caches
-    run_fio "$tag" "every block verifies again after compaction (verify_only)" 4 --verify_only /tmp/stress2.fio
+    run_fio "$tag: every block verifies again after compaction (verify_only)" 4 --verify_only /tmp/stress2.fio
     expect_eq "$tag: orig_data_size counts every page" "$(mm_stat_col 1)" $((DISK_MB * 1048576))
     expect_eq "$tag: same_pages counts the zero and pattern regions" "$(mm_stat_col 6)" $((2 * REGION_PAGES))
     huge=$(mm_stat_col 8)
@@ -187,15 +149,7 @@ combo() {
 }
 
 t0=$(date +%s)
-for alloc in $allocs; do
-    for alg in $algs; do
-        # The short variant takes every allocator once and each codec.
-        if [ "$SMOKE" = 1 ] && is_rzram; then
-            case $alloc/$alg in zsmalloc/lz4|zbud/zstd|z3fold/lz4) ;; *) continue ;; esac
-        fi
-        combo "$alloc" "$alg"
-    done
-done
+for c in $CASES; do combo "$c"; done
 note "all combinations took $(($(date +%s) - t0)) s"
 no_oom "no OOM kill"
 check "rmmod $DRV" unload

@@ -1,9 +1,9 @@
-# Swap pressure on each allocator: swap on $DEV with zbud and z3fold (and,
-# in the long variant, zsmalloc with zstd and the lz4 variants; test_swap
-# covers zsmalloc with the default codec), memhog fills a multiple of the
-# memory the guest has available and verifies every page after it comes
-# back from swap. Under C zram (no allocator attribute) the codecs run on
-# its default zsmalloc.
+# Swap pressure on each allocator the driver offers: swap on $DEV with each
+# allocator but the default with zstd (the long variant: every allocator
+# with zstd and lz4; test_swap covers the default allocator and codec),
+# memhog fills a multiple of the memory the guest has available and
+# verifies every page after it comes back from swap. Under C zram (no
+# allocator attribute) the codecs run on its default zsmalloc.
 #
 # zbud keeps at most two objects in a pool page, z3fold three: memhog's mix
 # (7/8 compressible or random pages) then needs about 0.47 (zbud) or 0.33
@@ -15,23 +15,23 @@
 # stays small: the pressure relative to what is left is the same.
 . /tests/lib.sh
 
-# The long variant on the debug kernel, where a memhog run takes a quarter
-# of an hour, verifies one pass per allocator, alternating the codecs.
+# The allocator x codec cases (cases in lib_dev.sh). The short variant
+# leaves out the default allocator, which test_swap covers; the long one on
+# the debug kernel, where a memhog run takes a quarter of an hour, verifies
+# one pass per allocator, the codecs in turn.
 DEBUG_KERNEL=0
 debug_kernel && DEBUG_KERNEL=1
+load
 if [ "$SMOKE" = 1 ]; then
     PASSES=1; TARGET_MB=48
-    if is_rzram; then cases="zbud/zstd z3fold/zstd"; else cases="default/zstd"; fi
+    no_def=; [ "$DEF_ALLOC" = default ] || no_def="-x $DEF_ALLOC"
+    cases -r $no_def zstd
 elif [ $DEBUG_KERNEL = 1 ]; then
     PASSES=1; TARGET_MB=128
-    if is_rzram; then cases="zbud/zstd z3fold/lz4 zsmalloc/zstd"; else cases="default/zstd"; fi
+    cases -r zstd lz4
 else
     PASSES=2; TARGET_MB=128
-    if is_rzram; then
-        cases="zbud/zstd z3fold/zstd zsmalloc/zstd zbud/lz4 z3fold/lz4"
-    else
-        cases="default/zstd default/lz4"
-    fi
+    cases zstd lz4
 fi
 
 # factor ALLOC: the size of memhog, in tenths of MemAvailable (+ Shmem);
@@ -39,41 +39,35 @@ fi
 # On the debug kernel (kmemleak present) every kernel object carries KASAN,
 # SLUB and kmemleak metadata and the guest has a quarter less memory, so
 # the multiples there are smaller: that run is for the detectors, the base
-# kernel's for capacity.
+# kernel's for capacity. An allocator without a measured multiple gets
+# zbud's, the smallest.
 factor() {
     [ "$SMOKE" = 1 ] && { echo 12; return; }
     case $DEBUG_KERNEL/$1 in
-        0/zbud) echo 15 ;;
+        0/zsmalloc|0/default) echo 20 ;;
         0/z3fold) echo 18 ;;
-        0/*) echo 20 ;;
-        1/zbud) echo 11 ;;
+        0/*) echo 15 ;;
+        1/zsmalloc|1/default) echo 15 ;;
         1/z3fold) echo 13 ;;
-        1/*) echo 15 ;;
+        1/*) echo 11 ;;
     esac
 }
-note "cases: $cases; memhog passes $PASSES; MemAvailable held near $TARGET_MB MiB; debug kernel $DEBUG_KERNEL"
+note "cases:$CASES; memhog passes $PASSES; MemAvailable held near $TARGET_MB MiB; debug kernel $DEBUG_KERNEL"
 
-check "modprobe $DRV" load
 drop_caches
 mkdir -p /mnt/pin
 check "mount a ramfs for the ballast" mount -t ramfs ramfs /mnt/pin
 swap_reserve
-avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
+avail=$(avail_mib)
 if [ $avail -gt $TARGET_MB ]; then
     check "ballast of $((avail - TARGET_MB)) MiB in ramfs" dd if=/dev/zero of=/mnt/pin/ballast bs=1M count=$((avail - TARGET_MB))
 fi
 note "MemAvailable $avail MiB before the ballast; after: $(grep -E 'MemAvailable|Shmem:' /proc/meminfo | tr -s ' \n' ' ')"
 t0=$(date +%s)
-for c in $cases; do
-    alloc=${c%/*}; alg=${c#*/}
-    tag=$c
-    if [ "$alloc" != default ]; then
-        check_sh "$tag: allocator $alloc" "echo $alloc > $SYS/allocator"
-    fi
-    check_sh "$tag: comp_algorithm $alg" "echo $alg > $SYS/comp_algorithm"
-    check_sh "$tag: disksize 1G" "echo 1G > $SYS/disksize"
-    check "$tag: mkswap" mkswap $DEV
-    check "$tag: swapon" swapon $DEV
+for tag in $CASES; do
+    alloc=${tag%/*}
+    dev_init $SYS 1G $tag
+    swap_on
     # The memory memhog can get: MemAvailable plus Shmem, since the
     # initramfs (tmpfs, with fio's libraries) and /tmp can go to swap too.
     drop_caches
@@ -81,24 +75,8 @@ for c in $cases; do
     f=$(factor $alloc)
     size=$((avail * f / 10))
     note "$tag: MemAvailable + Shmem ${avail} MiB, memhog ${size} MiB (x$f/10), $PASSES passes"
-    start=$(date +%s)
     oom_mark
-    slab_watch_start
-    out=$(memhog "$size" --passes $PASSES --prefix 256 --seed $((start % 1000)) 2>&1); rc=$?
-    slab_watch_stop
-    if [ $rc = 0 ]; then
-        if echo "$out" | grep -q '^memhog: PASS'; then
-            pass "$tag: memhog verified $size MiB through swap"
-        else
-            fail "$tag: memhog: no PASS line"
-        fi
-    else
-        echo "$out" | tail -n 5 | sed 's/^/# /'
-        fail "$tag: memhog failed: $(echo "$out" | tail -n 1)"
-    fi
-    note "$tag: memhog took $(($(date +%s) - start)) s"
-    no_oom "$tag: no OOM kill"
-    swapped=$(echo "$out" | sed -n 's/.*VmSwap: *\([0-9]*\) kB.*/\1/p' | sort -n | tail -n 1)
+    memhog_run "$tag" "$size" --passes $PASSES --prefix 256 --seed $(($(date +%s) % 1000))
     if [ "$SMOKE" = 1 ]; then
         # memhog is only 1.2x the available memory here, and that memory
         # includes Shmem, which can go to swap in memhog's place, so only
@@ -106,26 +84,19 @@ for c in $cases; do
         # memhog (a bar near the whole excess depends on how many pages
         # the pool itself takes).
         want=$(((size - avail) * 1024 / 2))
-        expect_num "$tag: memhog's VmSwap peak in kB exceeds half of its excess over the available memory" "${swapped:-0}" -gt $want
+        expect_num "$tag: memhog's VmSwap peak in kB exceeds half of its excess over the available memory" "$MEMHOG_SWAP" -gt $want
     else
         # 2/3 of the available memory, or a third of memhog if that is
         # less (the debug kernel's 1.1x and 1.3x, where most of Shmem is the
         # unswappable ballast: there the peak was 49% of memhog in runs with
         # the swap reserve, as the pool itself takes memory memhog had).
         want=$((avail * 2 / 3)); [ $((size / 3)) -lt $want ] && want=$((size / 3))
-        expect_num "$tag: memhog's VmSwap peak in kB exceeds $want MiB" "${swapped:-0}" -gt $((want * 1024))
+        expect_num "$tag: memhog's VmSwap peak in kB exceeds $want MiB" "$MEMHOG_SWAP" -gt $((want * 1024))
     fi
-    expect_num "$tag: mem_used_max" "$(mm_stat_col 5)" -gt 0
-    expect_num "$tag: huge pages were stored (huge_pages_since)" "$(mm_stat_col 9)" -gt 0
-    expect_num "$tag: slots freed through swap_slot_free_notify (notify_free)" "$(io_stat_col 4)" -gt 1000
-    swap_io_ok "$tag"
     if [ "$alloc" != default ]; then
         expect_num "$tag: debugfs classes name $alloc" "$(grep -c "$alloc" $DBG/${DRV}0/classes 2>/dev/null)" -ge 1
     fi
-    note "$tag: mm_stat $(cat $SYS/mm_stat)"
-    note "$tag: io_stat $(cat $SYS/io_stat)"
-    check "$tag: swapoff" swapoff $DEV
-    expect_eq "$tag: after swapoff only the swap header is stored" "$(mm_stat_col 1)" 4096
+    swap_checks "$tag"
     check_sh "$tag: compact" "echo 1 > $SYS/compact"
     check_sh "$tag: reset" "echo 1 > $SYS/reset"
 done

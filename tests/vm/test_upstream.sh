@@ -10,6 +10,11 @@
 # script's "zram0N : [PASS]" verdict and zram.sh's exit status.
 . /tests/lib.sh
 
+# The driver must load (load is fatal otherwise); the selftests load it
+# themselves.
+load
+unload
+
 W=/tmp/selftests-zram
 rm -rf $W; mkdir -p $W
 cp /selftests/zram/*.sh $W/

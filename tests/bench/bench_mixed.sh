@@ -9,47 +9,33 @@
 # Run: RZ_VM_MEM=1024 scripts/run-vm.sh bench_mixed (RZ_SMOKE=1: 1 round
 # of 1 s jobs, to check the script only).
 . /tests/lib.sh
+. /tests/lib_bench.sh
 
 KINDS=real
 JOBS="randwrite mixed"
 if [ "$SMOKE" = 1 ]; then ROUNDS=1; SECS=1; else ROUNDS=6; SECS=10; fi
-check "modprobe zram" modprobe zram
-check "modprobe rzram" modprobe rzram
+bench_load
 make_corpus
 
-# iops JOB NODE KIND: one timed fio job; prints read + write IOPS or ERR.
-iops() {
-    case $1 in
-        mixed) args="--rw=randrw --rwmixread=70 --numjobs=4" ;;
-        randwrite) args="--rw=randwrite" ;;
+# pair KIND JOB ROUND: the job on both devices, in turn; one PAIR line
+# with the read + write IOPS of each.
+pair() {
+    in_turn flip "z=\$(fio_job $1 $ZN $2 $SECS)" "r=\$(fio_job $1 $RN $2 $SECS)"
+    case "$z $r" in
+        *ERR*) fail "fio $2 ($1) in round $3" ;;
+        *) echo "PAIR $1 $2 $3 $z $r" | awk '{print $1, $2, $3, $4, $6 + $8, $10 + $12}' | tee -a /tmp/pairs ;;
     esac
-    # shellcheck disable=SC2086 # the option lists are meant to split
-    $FIO --name=$1 --filename=$2 --size=256M --time_based --runtime=$SECS --bs=4k $args \
-        $(bench_data $3) 2>&1 | tail -n 1 |
-        awk -F';' 'NF > 100 {print $8 + $49; ok = 1} END {if (!ok) print "ERR"}'
 }
 
 : > /tmp/pairs
 for round in $(seq $ROUNDS); do
     flip=$((round % 2))
     for kind in $KINDS; do
-        set -- $(dev_up zram) $(dev_up rzram-zsmalloc)
-        zn=$1; zs=$2; rn=$3; rs=$4
-        bench_fill $kind $zn 256
-        bench_fill $kind $rn 256
-        for j in $JOBS; do
-            if [ $flip = 0 ]; then
-                z=$(iops $j $zn $kind); r=$(iops $j $rn $kind); flip=1
-            else
-                r=$(iops $j $rn $kind); z=$(iops $j $zn $kind); flip=0
-            fi
-            case "$z $r" in
-                *ERR*) fail "fio $j ($kind) in round $round" ;;
-                *) echo "PAIR $kind $j $round $z $r" | tee -a /tmp/pairs ;;
-            esac
-        done
-        dev_down $zn $zs
-        dev_down $rn $rs
+        pair_up $DEF_ALLOC
+        bench_fill $kind $ZN $BENCH_MIB
+        bench_fill $kind $RN $BENCH_MIB
+        for j in $JOBS; do pair $kind $j $round; done
+        pair_down
     done
 done
 for kind in $KINDS; do
@@ -63,5 +49,7 @@ for kind in $KINDS; do
             }' /tmp/pairs
     done
 done
-pass "long pairs"
+set -- $KINDS; nk=$#
+set -- $JOBS
+expect_eq "long pairs measured" "$(wc -l < /tmp/pairs)" $((ROUNDS * nk * $#))
 summary
