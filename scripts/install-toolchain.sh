@@ -7,7 +7,7 @@ set -euo pipefail
 RUST_VER=1.96.0
 PKGS=(rustc-web rust-web-src cargo-web libclang-19-dev build-essential flex bison bc
       libelf-dev libssl-dev cpio xz-utils kmod busybox-static qemu-system-x86 pahole
-      rsync python3 e2fsprogs fio)
+      rsync python3 e2fsprogs fio util-linux systemd-zram-generator)
 # The debug kernel builds with clang (KASAN with Rust needs it), matching rustc's LLVM.
 [ "$RZ_FLAVOR" = base ] || PKGS+=(clang-22 lld-22 llvm-22)
 
