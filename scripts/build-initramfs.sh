@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
 # `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries,
-# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, memhog
-# and dio-check (static), and the VM test scripts. For Debian's stock kernel
+# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, zramctl,
+# zram-generator, kmod and the modprobe.d file in dist/, memhog and dio-check
+# (static), and the VM test scripts. For Debian's stock kernel
 # the kernel's modules are the closure of zram, ext4, lz4hc and rzram's own
 # dependencies, taken from Debian's package and decompressed (the .ko.xz
 # would load too, but test data and tools expect .ko).
@@ -83,6 +84,15 @@ copy_tool /sbin/e2fsck
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
 copy_tool /sbin/blkdiscard blkdiscard-ul
 copy_tool /usr/bin/fio
+# zram's own tools for test_tools (Debian's zramctl and zram-generator),
+# kmod, which test_tools makes /sbin/modprobe to try the modprobe.d file,
+# and util-linux swapon as swapon-ul (busybox's has no -p priority).
+copy_tool /usr/sbin/zramctl
+copy_tool /lib/systemd/system-generators/zram-generator
+copy_tool /bin/kmod
+copy_tool /sbin/swapon swapon-ul
+mkdir -p "$root/tests/dist"
+cp "$RZ_TOP"/dist/modprobe.d/*.conf "$root/tests/dist/"
 # The kernel's own zram selftests (bash scripts) for test_upstream.
 copy_tool /bin/bash
 ln -sf /usr/sbin/bash "$root/bin/bash"

@@ -6,17 +6,23 @@
 # command line): rzram, or zram to prove the tests against C zram. Every
 # path below derives from it; rzram-only cases are skipped under another
 # driver with a "# skip" line that is not counted.
+# DEVNAME is the name the devices carry: the driver's own, or zram's for
+# rzram under zram's names (a script sets DEVNAME=zram before sourcing
+# lib.sh; load then passes zram_names=1), as zram's own tools need.
 DRV=${DRV:-rzram}
-DEV=/dev/${DRV}0
-SYS=/sys/block/${DRV}0
-CTL=/sys/class/${DRV}-control
-DBG=/sys/kernel/debug/${DRV}
+DEVNAME=${DEVNAME:-$DRV}
+DEV=/dev/${DEVNAME}0
+SYS=/sys/block/${DEVNAME}0
+CTL=/sys/class/${DEVNAME}-control
+DBG=/sys/kernel/debug/${DEVNAME}
 
 # dev_sys N / dev_node N: sysfs directory and device node of device N.
-dev_sys() { echo "/sys/block/$DRV$1"; }
-dev_node() { echo "/dev/$DRV$1"; }
+dev_sys() { echo "/sys/block/$DEVNAME$1"; }
+dev_node() { echo "/dev/$DEVNAME$1"; }
 
 is_rzram() { [ "$DRV" = rzram ]; }
+# zram_named: rzram registered under zram's names.
+zram_named() { is_rzram && [ "$DEVNAME" = zram ]; }
 # The debug kernel flavour (KASAN, lockdep, kmemleak): everything runs
 # several times slower there, so long variants size their work down.
 debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
@@ -42,22 +48,24 @@ nth() { local k=$1; shift; shift $((k % $#)); echo "$1"; }
 # load_module NAME [PARAM...]: modprobe NAME; it must load and its device 0
 # must exist, or the script stops (fatal): a module the kernel refuses (a
 # stale initramfs gives "invalid module format") leaves nothing to test.
+# Device 0 is ${DEVNAME}0 for the driver under test, NAME0 for another.
 load_module() {
-    local m=$1 out
+    local m=$1 d=$1 out
     shift
-    out=$(modprobe "$m" "$@" 2>&1) || fatal "modprobe $m${*:+ $*}: $(echo "$out" | tail -n 1)"
-    [ -d "/sys/block/${m}0" ] && [ -b "/dev/${m}0" ] || fatal "modprobe $m: no /dev/${m}0 after loading"
+    [ "$m" != "$DRV" ] || d=$DEVNAME
+    out=$(modprobe "$m" "$@" 2>&1) || fatal "modprobe $m $*: $(echo "$out" | tail -n 1)"
+    [ -d "/sys/block/${d}0" ] && [ -b "/dev/${d}0" ] || fatal "modprobe $m $*: no /dev/${d}0 after loading"
 }
 
 # load [PARAM...]: load $DRV (load_module: fatal if it or its device 0
-# does not come up) and read what it offers from device 0: CODECS and
+# does not come up; zram_names=1 first when zram_named) and read what it offers from device 0: CODECS and
 # DEF_CODEC (comp_algorithm's list and current entry), ALLOCATORS and
 # DEF_ALLOC (the allocator attribute's: rzram's backends, zsmalloc first,
 # and any the driver adds later). C zram has no allocator attribute: its
 # one allocator, zsmalloc, is called "default" here, which every set-up
 # leaves alone.
 load() {
-    load_module "$DRV" "$@"
+    if zram_named; then load_module "$DRV" zram_names=1 "$@"; else load_module "$DRV" "$@"; fi
     CODECS=$(listed $SYS/comp_algorithm)
     DEF_CODEC=$(current $SYS/comp_algorithm)
     if [ -e $SYS/allocator ]; then

@@ -1,0 +1,205 @@
+# zram's own tools, run as a user and systemd run them, against the driver
+# under zram's names: Debian bookworm's util-linux zramctl (2.38.1) and
+# systemd's zram-generator (1.1.2), with kmod's modprobe as /sbin/modprobe.
+# Under rzram the shipped modprobe.d file (dist/modprobe.d/
+# rzram-as-zram.conf) is installed, so that `modprobe zram` loads rzram with
+# zram_names=1; under RZ_DRV=zram the same cases run against C zram without
+# it, with the same expectations. rzram-only cases: with zram_names=0 the
+# tools see and touch nothing of rzram's; zram_names=1 is refused while C
+# zram is loaded; the file's fallback to C zram.
+DEVNAME=zram
+. /tests/lib.sh
+
+E_BUSY="Device or resource busy"
+MiB=1048576
+
+# Debian's /sbin/modprobe is kmod's (busybox's ignores "install" lines); the
+# modprobe.d file calls it by that path and zram-generator finds it on PATH.
+# busybox's sh runs its own applets before PATH, so the script names
+# /sbin/modprobe in full ($MODPROBE); programs it starts search PATH.
+ln -sf /usr/sbin/kmod /sbin/modprobe
+export PATH=/sbin:$PATH
+MODPROBE=/sbin/modprobe
+check "/sbin/modprobe is kmod's" sh -c "$MODPROBE --version | grep -q kmod"
+# zram-generator's --setup-device formats through systemd-makefs TYPE DEV;
+# this stand-in does the same with mkswap/mkfs.
+mkdir -p /lib/systemd /etc/systemd /etc/modprobe.d
+printf '#!/bin/sh\nif [ "$1" = swap ]; then exec mkswap "$2"; else exec "mkfs.$1" "$2"; fi\n' \
+    > /lib/systemd/systemd-makefs
+chmod +x /lib/systemd/systemd-makefs
+# zram-generator's configuration (zram-generator.conf(5): the first file it
+# reads; /usr/lib, /usr/local/lib and /run and their .conf.d directories
+# are empty here). 1.1.2 has no algorithm parameters and no mem_limit key.
+cat > /etc/systemd/zram-generator.conf <<'EOF'
+[zram0]
+zram-size = 64
+compression-algorithm = zstd
+swap-priority = 42
+
+[zram1]
+zram-size = 32
+compression-algorithm = lz4
+EOF
+skip "zram-generator writeback-device= and recompression (no backing_dev or recomp_algorithm before the parity issue)"
+skip "zramctl 2.41.5 (COMP-RATIO) and zram-generator 1.2.1 (algorithm parameters): trixie's tools are not in the guest"
+
+# loaded: the zram-like modules loaded now (zram, rzram), space-separated.
+loaded() { grep -oE '^r?zram ' /proc/modules | tr -d ' ' | sort | xargs; }
+# zram_devs: the zramN disks that exist, in order.
+zram_devs() { ls /sys/block | grep -E '^zram[0-9]+$' | sort | xargs; }
+# kmsg_since N: the kernel log from line N+1 on, timestamps cut.
+kmsg_since() { dmesg | tail -n +$(($1 + 1)) | sed 's/^\[[^]]*\] //'; }
+
+# --- rzram under its own names (zram_names=0): zram's tools find nothing.
+if rzram_only "zram_names=0: zram's tools leave rzram's devices alone"; then
+    out=$($MODPROBE rzram 2>&1) || fatal "modprobe rzram: $out"
+    e=$(set_attr /sys/block/rzram0/disksize 16M) || fatal "rzram0 set-up: $e"
+    mixed_file /tmp/iso.bin rzram-own 101 64 64 64
+    dd if=/tmp/iso.bin of=/dev/rzram0 bs=4096 oflag=direct 2>/dev/null || fatal "write to /dev/rzram0"
+    state() {
+        echo "$(md5_dev /dev/rzram0 0 48) $(cat /sys/block/rzram0/disksize) $(cat /sys/block/rzram0/initstate)"
+        cat /sys/block/rzram0/mm_stat /sys/block/rzram0/comp_algorithm
+        ls /sys/block /sys/class
+    }
+    before=$(state)
+    expect_eq "zram_names=0: no zram disk, no zram-control" "$(zram_devs) $(ls -d /sys/class/zram-control 2>/dev/null)" " "
+    expect_eq "zram_names=0: zramctl lists nothing" "$(zramctl --noheadings 2>&1)" ""
+    expect_err "zram_names=0: zramctl --find --size 64M finds no device" "no free zram device" "zramctl --find --size 64M"
+    expect_err "zram_names=0: zramctl --reset /dev/zram0 fails" "zram0" "zramctl --reset /dev/zram0"
+    expect_err "zram_names=0: zram-generator --setup-device zram0 fails" "zram0" "zram-generator --setup-device zram0"
+    expect_err "zram_names=0: zram-generator --reset-device zram0 fails" "No such file" "zram-generator --reset-device zram0"
+    expect_eq "zram_names=0: rzram0's data, size, statistics and the device list unchanged" "$(state)" "$before"
+    expect_eq "zram_names=0: only rzram loaded" "$(loaded)" rzram
+    check "zram_names=0: rmmod rzram" rmmod rzram
+fi
+
+# --- zram_names=1 while C zram holds the names: refused, nothing left.
+if rzram_only "zram_names=1 refused while C zram is loaded"; then
+    out=$($MODPROBE --ignore-install zram 2>&1) || fatal "modprobe zram (C): $out"
+    n=$(dmesg | wc -l)
+    expect_err "modprobe rzram zram_names=1 with C zram loaded: EBUSY" "$E_BUSY" "$MODPROBE rzram zram_names=1"
+    expect_eq "the one kernel line saying why" "$(kmsg_since $n | grep -i rzram)" \
+        'rzram: zram_names=1: "/sys/class/zram-control" exists (is zram loaded?); not loading'
+    expect_eq "rzram not loaded, C zram still is" "$(loaded)" zram
+    check "no rzram-control, no rzram disk, no /sys/module/rzram" \
+        sh -c "! ls -d /sys/class/rzram-control /sys/block/rzram* /sys/module/rzram 2>/dev/null"
+    expect_eq "C zram's zram0 still there" "$(zram_devs)" zram0
+    check "rmmod zram" rmmod zram
+fi
+
+# --- modprobe zram: rzram through the modprobe.d file, or C zram.
+if is_rzram; then
+    cp /tests/dist/rzram-as-zram.conf /etc/modprobe.d/ || fatal "no /tests/dist/rzram-as-zram.conf"
+fi
+check "modprobe zram" $MODPROBE zram
+expect_eq "modprobe zram loaded $DRV" "$(loaded)" "$DRV"
+check "modprobe zram: /dev/zram0 and /sys/class/zram-control" test -b /dev/zram0 -a -d /sys/class/zram-control
+if is_rzram; then
+    check "modprobe zram: rzram under zram's names only (no rzram-control)" test ! -e /sys/class/rzram-control
+    check "modprobe zram again: nothing to do" $MODPROBE zram
+fi
+check "modprobe -r zram" $MODPROBE -r zram
+expect_eq "modprobe -r zram: nothing loaded" "$(loaded)" ""
+check "modprobe zram num_devices=3" $MODPROBE zram num_devices=3
+expect_eq "modprobe zram num_devices=3: the option reached $DRV" "$(zram_devs)" "zram0 zram1 zram2"
+check "modprobe -r zram (3 devices)" $MODPROBE -r zram
+if rzram_only "the modprobe.d file's fallback to C zram"; then
+    ko=$(find /lib/modules/$(uname -r) -name rzram.ko)
+    mv "$ko" /tmp/rzram.ko
+    $MODPROBE zram > /tmp/fallback.out 2>&1
+    expect_eq "without rzram.ko, modprobe zram falls back to C zram" "$? $(loaded)" "0 zram"
+    note "fallback: $(tr '\n' ' ' < /tmp/fallback.out)"
+    check "modprobe -r zram removes C zram too" $MODPROBE -r zram
+    mv /tmp/rzram.ko "$ko"
+    expect_eq "fallback: nothing loaded" "$(loaded)" ""
+fi
+
+# --- zramctl
+check "modprobe zram (for zramctl)" $MODPROBE zram
+expect_eq "modprobe zram (for zramctl) loaded $DRV" "$(loaded)" "$DRV"
+out=$(zramctl --find --size 256M --algorithm zstd 2>&1)
+expect_eq "zramctl --find --size 256M --algorithm zstd prints the device" "$out" /dev/zram0
+expect_eq "zramctl --find: zram0 disksize" "$(cat $SYS/disksize)" $((256 * MiB))
+expect_eq "zramctl --find: zram0 algorithm" "$(current $SYS/comp_algorithm)" zstd
+expect_eq "zramctl --find: zram0 initialised" "$(cat $SYS/initstate)" 1
+out=$(zramctl --find --size 256M --algorithm zstd 2>&1)
+expect_eq "zramctl --find with every device in use hot-adds one" "$out" /dev/zram1
+expect_eq "zramctl --find: zram1 disksize and algorithm" \
+    "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((256 * MiB)) zstd"
+check "zramctl /dev/zram0 (size, algorithm) by name" zramctl --size 128M --algorithm lz4 /dev/zram0
+expect_eq "zramctl /dev/zram0: reset and set up again" \
+    "$(cat $SYS/disksize) $(current $SYS/comp_algorithm)" "$((128 * MiB)) lz4"
+
+# A known write: 64 pages of text, 128 random, 64 of one repeated byte.
+mixed_file /tmp/known.bin zramctl-known 125 256 512 256
+dd if=/tmp/known.bin of=$DEV bs=4096 oflag=direct 2>/dev/null
+expect_eq "known write reads back" "$(md5_dev $DEV 0 256)" "$(md5_file /tmp/known.bin 0 256)"
+COLS=NAME,DISKSIZE,DATA,COMPR,ALGORITHM,STREAMS,ZERO-PAGES,TOTAL,MEM-LIMIT,MEM-USED,MIGRATED
+row=$(zramctl --bytes --raw --noheadings --output $COLS | grep '^/dev/zram0 ')
+mm=$(cat $SYS/mm_stat)
+streams=$(cat $SYS/max_comp_streams 2>/dev/null)
+# mm_stat columns: orig compr mem_used_total mem_limit mem_used_max
+# same_pages pages_compacted ...
+set -- $mm
+expect_eq "zramctl row for zram0 equals the attributes and mm_stat" "$row" \
+    "/dev/zram0 $(cat $SYS/disksize) $1 $2 lz4 $streams $6 $3 $4 $5 $7"
+expect_eq "zramctl DATA is the 1 MiB written" "$(echo "$row" | awk -F'[ ]' '{print $3}')" $MiB
+expect_eq "zramctl ZERO-PAGES is the 64 same-filled pages" "$(echo "$row" | awk -F'[ ]' '{print $7}')" 64
+[ -n "$streams" ] || note "STREAMS is empty: $DRV has no max_comp_streams"
+check "compact" sh -c "echo 1 > $SYS/compact"
+expect_eq "zramctl MIGRATED after compact equals mm_stat's pages_compacted" \
+    "$(zramctl --bytes --raw --noheadings --output MIGRATED /dev/zram0)" "$(mm_stat_col 7)"
+echo 8M > $SYS/mem_limit
+expect_eq "zramctl MEM-LIMIT after mem_limit=8M" \
+    "$(zramctl --bytes --raw --noheadings --output MEM-LIMIT /dev/zram0)" $((8 * MiB))
+all=$(zramctl --output-all --bytes --raw)
+expect_eq "zramctl --output-all --bytes --raw: the header" "$(echo "$all" | head -n 1)" \
+    "NAME DISKSIZE DATA COMPR ALGORITHM STREAMS ZERO-PAGES TOTAL MEM-LIMIT MEM-USED MIGRATED MOUNTPOINT"
+expect_eq "zramctl --output-all: both devices, 12 fields each" \
+    "$(echo "$all" | awk -F'[ ]' 'NR > 1 {print $1, NF}' | sort | xargs)" "/dev/zram0 12 /dev/zram1 12"
+expect_eq "zramctl (default columns) lists zram0 and zram1" \
+    "$(zramctl --noheadings | awk '{print $1, $2}' | sort | xargs)" "/dev/zram0 lz4 /dev/zram1 zstd"
+check "zramctl --reset /dev/zram1" zramctl --reset /dev/zram1
+expect_eq "zramctl --reset /dev/zram1 removed it" "$(zram_devs)" zram0
+check "zramctl --reset /dev/zram0" zramctl --reset /dev/zram0
+expect_eq "zramctl --reset /dev/zram0 removed it too (hot_remove)" "$(zram_devs)" ""
+expect_eq "zramctl lists nothing after the resets" "$(zramctl --noheadings)" ""
+check "modprobe -r zram after zramctl" $MODPROBE -r zram
+
+# --- zram-generator, as systemd runs it: the generator at boot (loads the
+# module with `modprobe zram`, adds the devices the config names, writes
+# the units), then the units' --setup-device and --reset-device.
+G=/tmp/generator
+rm -rf $G; mkdir -p $G
+out=$(zram-generator $G 2>&1)
+expect_eq "zram-generator (generator run) succeeds" "$?" 0
+echo "$out" | grep -v '^$' | sed 's/^/# zram-generator: /'
+expect_eq "zram-generator loaded $DRV through modprobe zram" "$(loaded)" "$DRV"
+expect_eq "zram-generator added zram1 for the config" "$(zram_devs)" "zram0 zram1"
+check "zram-generator wrote dev-zram0.swap with swap-priority 42" \
+    grep -qx 'Priority=42' $G/dev-zram0.swap
+check "dev-zram0.swap is for /dev/zram0 and wanted by swap.target" \
+    sh -c "grep -qx 'What=/dev/zram0' $G/dev-zram0.swap && test -e $G/swap.target.wants/dev-zram0.swap"
+check "zram-generator --setup-device zram0" zram-generator --setup-device zram0
+expect_eq "--setup-device zram0: disksize, algorithm, initstate as the config says" \
+    "$(cat $SYS/disksize) $(current $SYS/comp_algorithm) $(cat $SYS/initstate)" "$((64 * MiB)) zstd 1"
+expect_eq "--setup-device zram0: systemd-makefs made swap" \
+    "$(dd if=$DEV bs=1 skip=4086 count=10 2>/dev/null)" SWAPSPACE2
+# The swap unit's Priority= and Options=, as systemd passes them to
+# util-linux swapon (busybox's has no -p).
+prio=$(sed -n 's/^Priority=//p' $G/dev-zram0.swap)
+opts=$(sed -n 's/^Options=//p' $G/dev-zram0.swap)
+check "swapon -p $prio ${opts:+-o $opts }/dev/zram0 (the swap unit's)" swapon-ul -p "$prio" ${opts:+-o "$opts"} $DEV
+expect_eq "/proc/swaps: zram0 at priority 42" "$(awk '$1 == "/dev/zram0" {print $5}' /proc/swaps)" 42
+check "swapoff /dev/zram0" swapoff $DEV
+check "zram-generator --setup-device zram1" zram-generator --setup-device zram1
+expect_eq "--setup-device zram1: disksize and algorithm as the config says" \
+    "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((32 * MiB)) lz4"
+check "zram-generator --reset-device zram0" zram-generator --reset-device zram0
+expect_eq "--reset-device zram0: uninitialised, disksize 0" "$(cat $SYS/initstate) $(cat $SYS/disksize)" "0 0"
+check "zram-generator --reset-device zram1" zram-generator --reset-device zram1
+expect_eq "--reset-device zram1: uninitialised, device kept" "$(cat /sys/block/zram1/initstate) $(zram_devs)" "0 zram0 zram1"
+expect_err "zram-generator --setup-device zram5 (not configured) fails" "zram5" "zram-generator --setup-device zram5"
+check "modprobe -r zram at the end" $MODPROBE -r zram
+expect_eq "nothing loaded at the end" "$(loaded)" ""
+summary
