@@ -32,6 +32,7 @@ SMOKE_T ?= test_busy test_limitload test_cycles
 # kernel's detectors or a config Debian lacks (see README, "Installing on Debian").
 STOCK_T ?= all
 # install/uninstall into another root tree (default: this machine).
+ZRAM_ALIAS ?= 0
 ROOT ?= /
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
@@ -80,10 +81,10 @@ stress:
 test: toolchain lint host-test vm-test vm-test-stock smoke
 
 install:
-	@$(SCRIPTS)/install.sh --root $(ROOT)
+	@ZRAM_ALIAS=$(ZRAM_ALIAS) $(SCRIPTS)/install.sh --root $(ROOT)
 
 uninstall:
-	@$(SCRIPTS)/install.sh --root $(ROOT) --uninstall
+	@ZRAM_ALIAS=$(ZRAM_ALIAS) $(SCRIPTS)/install.sh --root $(ROOT) --uninstall
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz

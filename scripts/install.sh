@@ -14,6 +14,9 @@
 # (/var/lib/dkms/mok.key, mok.pub) if this machine has one; otherwise it
 # stays unsigned: it loads with taint "E" where Secure Boot is off, and is
 # refused where Secure Boot enforces lockdown.
+# ZRAM_ALIAS=1 also installs dist/modprobe.d/rzram-as-zram.conf in
+# /etc/modprobe.d/ (`modprobe zram` then loads rzram zram_names=1, see the
+# README's "Switching from zram"); --uninstall removes it whenever present.
 set -euo pipefail
 export RZ_FLAVOR=stock
 . "$(dirname "$0")/env.sh"
@@ -33,9 +36,11 @@ fi
 [ "$(id -u)" = 0 ] || rz_die "run as root (it writes /lib/modules and runs depmod)"
 moddir=${root%/}/lib/modules/$krel
 dest=$moddir/updates/rzram.ko
+alias_conf=${root%/}/etc/modprobe.d/rzram-as-zram.conf
 
 if [ $uninstall = 1 ]; then
     if [ -f "$dest" ]; then rm -f "$dest"; rz_log "removed $dest"; else rz_log "rzram is not installed for $krel"; fi
+    if [ -f "$alias_conf" ]; then rm -f "$alias_conf"; rz_log "removed $alias_conf: modprobe zram loads C zram again"; fi
     depmod -b "$root" "$krel" 2> >(grep -v "could not open modules\." >&2)
     exit 0
 fi
@@ -69,5 +74,9 @@ else
     rz_log "not signed (no RZ_SIGN_KEY/RZ_SIGN_CERT, no DKMS MOK): loads with taint E unless Secure Boot enforces signatures"
 fi
 install -D -m 644 "$staged" "$dest"
+if [ "${ZRAM_ALIAS:-0}" = 1 ]; then
+    install -D -m 644 "$RZ_TOP/dist/modprobe.d/rzram-as-zram.conf" "$alias_conf"
+    rz_log "installed $alias_conf: modprobe zram loads rzram zram_names=1"
+fi
 depmod -b "$root" "$krel" 2> >(grep -v "could not open modules\." >&2)
 rz_log "installed $dest; depmod done: modprobe rzram"
