@@ -137,6 +137,7 @@ openers() {
         cur != skip && $NF == dev { n++ }
         END { print n + 0 }'
 }
+fstart=$(date +%s)
 fio /tmp/busy.fio > /tmp/busy.out 2>&1 &
 fpid=$!
 # Wait until the four jobs have the device open: fio's parent opens it
@@ -152,8 +153,10 @@ done
 if [ $seen = 1 ]; then
     # Every attempt is made while the four jobs hold the device.
     # The jobs all stop together when their time is up: stop the attempts
-    # half way, so that none races the jobs closing the device.
-    deadline=$(($(date +%s) + FIO_S / 2))
+    # half way through fio's time (counted from its start: on a loaded host
+    # the wait above can take much of it), so that none races the jobs
+    # closing the device.
+    deadline=$((fstart + FIO_S / 2))
     refuse "fio" '[ $(date +%s) -lt $deadline ] && [ "$(openers)" -ge 4 ]'
     kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
 else
