@@ -717,16 +717,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
 
     fn class_stats(&self, idx: usize) -> Option<ClassStats> {
         if idx == NR_CLASSES {
-            let n = self.huge_pages.load(Ordering::Relaxed);
-            return Some(ClassStats {
-                size: PAGE_SIZE,
-                pages_per_zspage: 1,
-                objs_per_zspage: 1,
-                objs_in_use: n,
-                objs_allocated: n,
-                zspages: n,
-                pages: n,
-            });
+            return Some(ClassStats::huge(self.huge_pages.load(Ordering::Relaxed)));
         }
         let info = CLASSES.get(idx)?;
         let (blocks, inuse, slots, pages) = self

@@ -251,6 +251,21 @@ pub struct ClassStats {
     pub pages: usize,
 }
 
+impl ClassStats {
+    /// The pseudo-class of `n` huge objects, each a page of its own.
+    pub const fn huge(n: usize) -> Self {
+        ClassStats {
+            size: PAGE_SIZE,
+            pages_per_zspage: 1,
+            objs_per_zspage: 1,
+            objs_in_use: n,
+            objs_allocated: n,
+            zspages: n,
+            pages: n,
+        }
+    }
+}
+
 /// A pool of compressed objects. `&self` methods may be called from many CPUs
 /// at once.
 ///
