@@ -27,7 +27,7 @@ SCRIPTS := scripts
 T ?= all
 # Scripts with a long and a short ($$SMOKE) variant; the smoke runs them short
 # on the debug kernel, where any detector report fails the run.
-SMOKE_T ?= test_busy test_limitload test_cycles
+SMOKE_T ?= test_busy test_limitload test_cycles test_race
 # The VM scripts on Debian's kernel: all but those that need the debug
 # kernel's detectors or a config Debian lacks (see README, "Installing on Debian").
 STOCK_T ?= all

@@ -251,9 +251,8 @@ impl<K> Segment<K> {
 impl Segment<ToFill> {
     /// Runs `f` on this piece of a read bio's buffer, for filling.
     pub(crate) fn fill<R>(&self, f: impl FnOnce(&mut [u8]) -> R) -> R {
-        // SAFETY: A read bio's buffer belongs to this driver until the bio
-        // ends (type invariant); nobody looks at it before, so the slice is
-        // unique for the call.
+        // SAFETY: A read bio's buffer is ours alone until the bio ends (type
+        // invariant), so the slice is unique for the call.
         self.map(|p| f(unsafe { core::slice::from_raw_parts_mut(p, self.len) }))
     }
 }
@@ -261,9 +260,8 @@ impl Segment<ToFill> {
 impl Segment<ToStore> {
     /// Runs `f` on this piece of a write bio's data.
     pub(crate) fn data<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        // SAFETY: The bytes are the bio's (type invariant) and only read
-        // here; the disk asks for stable writes (BLK_FEAT_STABLE_WRITES),
-        // so the page cache does not change them while the bio is in flight.
+        // SAFETY: The bio's bytes (type invariant), only read; stable writes
+        // (BLK_FEAT_STABLE_WRITES) keep them unchanged while it is in flight.
         self.map(|p| f(unsafe { core::slice::from_raw_parts(p, self.len) }))
     }
 }

@@ -167,9 +167,8 @@ impl<C: Unpin, T> Locked<'_, C, T> {
             return None;
         }
         self.life.disk.set_capacity(0);
-        // SAFETY: Owned (type invariant) and no longer published; no bio
-        // that saw it is in flight (the queue was frozen) and no other
-        // lock-free reader exists while the claim is held.
+        // SAFETY: Owned (type invariant), unpublished; no bio that saw it is in
+        // flight (queue frozen) and the claim excludes lock-free readers.
         Some(unsafe { KBox::from_raw(p) })
     }
 }

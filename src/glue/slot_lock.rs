@@ -49,9 +49,9 @@ impl Drop for SlotLocks {
 
 impl SlotWaiter for SlotLocks {
     fn wait(&self, flags: &AtomicUsize) {
-        // SAFETY: `flags` is a live word (the `usize` is an `unsigned long`
-        // to C); waiting on one of its bits has no other precondition. We
-        // are in process context: only `try_lock` runs in atomic context.
+        // The caller sleeps: only `try_lock` runs in atomic context.
+        // SAFETY: `flags` is a live word (an `unsigned long` to C); waiting on
+        // one of its bits has no other precondition.
         unsafe { ffi::rzram_slot_wait(flags.as_ptr().cast(), LOCK_BIT) };
     }
 

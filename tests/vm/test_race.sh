@@ -1,9 +1,10 @@
 # reset racing disksize, raced as a user would race them: each round starts
-# from an initialised device and three background shells start at once, one
-# writing reset and two writing disksize (two sizes) until one of them is
-# taken: they get EBUSY until the reset has cleared the device, so the
-# winner lands right behind it. Once all three have finished, initstate and
-# the disk's size must agree: initstate 1 with /sys/block/<dev>/size (in
+# from an initialised device with two background shells writing disksize
+# (two sizes) in a loop. They get EBUSY while the device is initialised; once
+# both have been refused, a third shell writes reset, and the first disksize
+# write after it initialises the device again, so a writer wins right
+# behind the reset in every round. Once all three have finished, initstate
+# and the disk's size must agree: initstate 1 with /sys/block/<dev>/size (in
 # 512-byte sectors) and blockdev --getsize64 both equal to disksize > 0, or
 # initstate 0 with disksize and both sizes 0. zram changes the capacity
 # under the lock that guards the state; a reset that set the capacity to 0
@@ -12,25 +13,47 @@
 . /tests/lib.sh
 
 ROUNDS=150
-# disksize attempts per writer and round: a writer sees EBUSY until the
-# reset is through, then one wins and the other sees EBUSY to the end.
-# Each attempt is a shell builtin's write (no fork), so 200 take a few ms,
-# longer than the other two shells take to start.
-TRIES=200
+# Attempts a writer goes on with after the reset has returned: one writer
+# takes the device at its first attempt after the reset, and the other is
+# refused from then on; 20 builtin writes (no fork) are enough to see that.
+AFTER=20
+# A writer that neither wins nor sees the reset within this many attempts
+# means the reset never returned: the round fails instead of spinning on.
+MAX_TRIES=200000
 SIZE_A=64M
 SIZE_B=32M
+R=/tmp/race
 
 load
 
-# writer SIZE OUT: writes SIZE to disksize until it is taken or TRIES
-# attempts were refused; puts "ok N" or "none N" (N attempts) in OUT.
+# writer SIZE TAG: writes SIZE to disksize until it is taken; after its
+# first refusal it creates $R.up.TAG, and AFTER attempts after the reset it
+# gives up. Puts "ok N" or "none N" (N attempts) in $R.TAG.
 writer() {
-    n=0
-    while [ $n -lt $TRIES ]; do
+    n=0; after=0
+    while [ $n -lt $MAX_TRIES ]; do
         n=$((n + 1))
-        if echo $1 > $SYS/disksize 2>/dev/null; then echo "ok $n" > $2; return; fi
+        if echo $1 > $SYS/disksize 2>/dev/null; then echo "ok $n" > $R.$2; return; fi
+        [ $n = 1 ] && : > $R.up.$2
+        if [ -e $R.reset ]; then
+            after=$((after + 1))
+            [ $after -ge $AFTER ] && break
+        fi
     done
-    echo "none $n" > $2
+    echo "none $n" > $R.$2
+}
+
+# resetter: waits until both writers have been refused once, then resets
+# and creates $R.reset; puts reset's exit status in $R.rc.
+resetter() {
+    n=0
+    while ! [ -e $R.up.a ] || ! [ -e $R.up.b ]; do
+        n=$((n + 1))
+        [ $n -lt $MAX_TRIES ] || break
+    done
+    (echo 1 > $SYS/reset) 2>/dev/null
+    echo $? > $R.rc
+    : > $R.reset
 }
 
 # agree: initstate, disksize and both views of the disk's size agree;
@@ -46,34 +69,37 @@ agree() {
     return 1
 }
 
-bad=0; ended_init=0; raced=0; shown=0
+bad=0; raced=0; resets_failed=0; shown=0
 start=$(uptime_cs)
 r=1
 while [ $r -le $ROUNDS ]; do
     read st < $SYS/initstate
     [ "$st" = 1 ] || echo $SIZE_A > $SYS/disksize || fatal "round $r: disksize $SIZE_A on an idle device refused"
-    rm -f /tmp/race.a /tmp/race.b
-    (echo 1 > $SYS/reset) 2>/dev/null &
-    writer $SIZE_A /tmp/race.a &
-    writer $SIZE_B /tmp/race.b &
+    rm -f $R.*
+    writer $SIZE_A a &
+    writer $SIZE_B b &
+    resetter &
     wait
-    if got=$(agree); then
-        read st < $SYS/initstate
-        [ "$st" = 1 ] && ended_init=$((ended_init + 1))
-    else
+    read rc < $R.rc
+    [ "$rc" = 0 ] || resets_failed=$((resets_failed + 1))
+    # The round raced when one writer was refused before the reset and
+    # then won (the device was initialised when both started).
+    won=0
+    for w in a b; do
+        read res n < $R.$w
+        [ "$res" = ok ] && [ "$n" -gt 1 ] && won=$((won + 1))
+    done
+    [ $won = 1 ] && raced=$((raced + 1))
+    if ! got=$(agree); then
         bad=$((bad + 1))
-        [ $shown -lt 5 ] && note "round $r: $got (writers: $(cat /tmp/race.a), $(cat /tmp/race.b))"
+        [ $shown -lt 5 ] && note "round $r: $got (writers: $(cat $R.a), $(cat $R.b); reset status $rc)"
         shown=$((shown + 1))
     fi
-    # A writer refused at first and taken later raced the reset.
-    for w in /tmp/race.a /tmp/race.b; do
-        read res n < $w
-        [ "$res" = ok ] && [ "$n" -gt 1 ] && raced=$((raced + 1))
-    done
     r=$((r + 1))
 done
-note "$ROUNDS rounds in $(secs_since $start) s: $ended_init ended initialised, $raced won by a writer refused first"
-expect_num "rounds in which a disksize writer was refused, then won behind the reset" $raced -gt 0
+note "$ROUNDS rounds in $(secs_since $start) s: $raced won by one writer refused before the reset, $resets_failed resets failed"
+expect_eq "resets refused (the device has no opener)" $resets_failed 0
+expect_eq "rounds in which exactly one writer, refused before the reset, won behind it" $raced $ROUNDS
 expect_eq "initstate and the disk's size agree after every round (rounds that disagree)" $bad 0
 
 # The device still works after the race.
