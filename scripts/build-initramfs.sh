@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs the guest: busybox, the kernel's modules plus rzram.ko (depmod'ed so
 # `modprobe rzram` works), mkfs.ext4/e2fsck with their libraries,
-# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, zramctl,
-# zram-generator, kmod and the modprobe.d file in dist/, memhog and dio-check
-# (static), and the VM test scripts. For Debian's stock kernel
+# util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, zramctl
+# and zram-generator (bookworm's, and trixie's under /trixie), kmod and the
+# modprobe.d file in dist/, memhog and dio-check (static), and the VM test
+# scripts. For Debian's stock kernel
 # the kernel's modules are the closure of zram, ext4, lz4hc and rzram's own
 # dependencies, taken from Debian's package and decompressed (the .ko.xz
 # would load too, but test data and tools expect .ko).
@@ -91,6 +92,17 @@ copy_tool /usr/sbin/zramctl
 copy_tool /lib/systemd/system-generators/zram-generator
 copy_tool /bin/kmod
 copy_tool /sbin/swapon swapon-ul
+# trixie's generation of the same tools (zramctl 2.41, zram-generator 1.2)
+# under /trixie, run by trixie's loader with its libraries through the
+# wrappers zramctl-trixie and zram-generator-trixie.
+trixie=$("$RZ_TOP/scripts/fetch-trixie-tools.sh")
+mkdir -p "$root/trixie"
+cp -r "$trixie/bin" "$trixie/lib" "$trixie/versions" "$root/trixie/"
+for t in zramctl zram-generator; do
+    printf '#!/bin/sh\nexec /trixie/lib/ld-linux-x86-64.so.2 --library-path /trixie/lib /trixie/bin/%s "$@"\n' \
+        $t > "$root/usr/sbin/$t-trixie"
+    chmod +x "$root/usr/sbin/$t-trixie"
+done
 mkdir -p "$root/tests/dist"
 cp "$RZ_TOP"/dist/modprobe.d/*.conf "$root/tests/dist/"
 # The kernel's own zram selftests (bash scripts) for test_upstream.

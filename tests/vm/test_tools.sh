@@ -1,12 +1,14 @@
 # zram's own tools, run as a user and systemd run them, against the driver
-# under zram's names: Debian bookworm's util-linux zramctl (2.38.1) and
-# systemd's zram-generator (1.1.2), with kmod's modprobe as /sbin/modprobe.
-# Under rzram the shipped modprobe.d file (dist/modprobe.d/
-# rzram-as-zram.conf) is installed, so that `modprobe zram` loads rzram with
-# zram_names=1; under RZ_DRV=zram the same cases run against C zram without
-# it, with the same expectations. rzram-only cases: with zram_names=0 the
-# tools see and touch nothing of rzram's; zram_names=1 is refused while C
-# zram is loaded; the file's fallback to C zram.
+# under zram's names, in both Debian generations: bookworm's util-linux
+# zramctl (2.38.1) and systemd's zram-generator (1.1.2), and trixie's
+# (2.41.5: COMP-RATIO and --algorithm-params; 1.2.1: algorithm parameters),
+# with kmod's modprobe as /sbin/modprobe. Under rzram the shipped modprobe.d
+# file (dist/modprobe.d/rzram-as-zram.conf) is installed, so that
+# `modprobe zram` loads rzram with zram_names=1; under RZ_DRV=zram the same
+# cases run against C zram without it, with the same expectations.
+# rzram-only cases: with zram_names=0 the tools see and touch nothing of
+# rzram's; zram_names=1 is refused while C zram is loaded; the file's
+# fallback to C zram.
 DEVNAME=zram
 . /tests/lib.sh
 
@@ -21,27 +23,48 @@ ln -sf /usr/sbin/kmod /sbin/modprobe
 export PATH=/sbin:$PATH
 MODPROBE=/sbin/modprobe
 check "/sbin/modprobe is kmod's" sh -c "$MODPROBE --version | grep -q kmod"
-# zram-generator's --setup-device formats through systemd-makefs TYPE DEV;
-# this stand-in does the same with mkswap/mkfs.
-mkdir -p /lib/systemd /etc/systemd /etc/modprobe.d
+# zram-generator's --setup-device formats through systemd-makefs TYPE DEV
+# (1.1.2 looks in /lib/systemd, 1.2.1 in /usr/lib/systemd); this stand-in
+# does the same with mkswap/mkfs.
+mkdir -p /lib/systemd /usr/lib/systemd /etc/systemd /etc/modprobe.d
 printf '#!/bin/sh\nif [ "$1" = swap ]; then exec mkswap "$2"; else exec "mkfs.$1" "$2"; fi\n' \
     > /lib/systemd/systemd-makefs
 chmod +x /lib/systemd/systemd-makefs
+cp /lib/systemd/systemd-makefs /usr/lib/systemd/systemd-makefs
+# The two generations: "zramctl zram-generator" command pairs. trixie's
+# run through wrappers with trixie's loader and libraries (/trixie).
+GENS="bookworm trixie"
+tools_of() { if [ $1 = bookworm ]; then echo "zramctl zram-generator"; else echo "zramctl-trixie zram-generator-trixie"; fi; }
+for g in $GENS; do
+    set -- $(tools_of $g)
+    note "$g: $($1 --version) ($(command -v $1)), $($2 --version 2>&1 | head -n 1)"
+done
 # zram-generator's configuration (zram-generator.conf(5): the first file it
 # reads; /usr/lib, /usr/local/lib and /run and their .conf.d directories
-# are empty here). 1.1.2 has no algorithm parameters and no mem_limit key.
-cat > /etc/systemd/zram-generator.conf <<'EOF'
+# are empty here). bookworm's 1.1.2 has no algorithm parameters: zram1 uses
+# lz4. trixie's 1.2.1 sets zram0's zstd at level 1 and zram1's at level
+# 19, which must show in how small the same data compresses, and zram0's
+# mem_limit (zram-resident-limit, in MiB like zram-size).
+generator_conf() {
+    limit=
+    if [ $1 = bookworm ]; then
+        alg0=zstd; alg1=lz4
+    else
+        alg0="zstd(level=1)"; alg1="zstd(level=19)"; limit="zram-resident-limit = 16"
+    fi
+    cat > /etc/systemd/zram-generator.conf <<EOF
 [zram0]
 zram-size = 64
-compression-algorithm = zstd
+compression-algorithm = $alg0
 swap-priority = 42
+$limit
 
 [zram1]
 zram-size = 32
-compression-algorithm = lz4
+compression-algorithm = $alg1
 EOF
+}
 skip "zram-generator writeback-device= and recompression (no backing_dev or recomp_algorithm before the parity issue)"
-skip "zramctl 2.41.5 (COMP-RATIO) and zram-generator 1.2.1 (algorithm parameters): trixie's tools are not in the guest"
 
 # loaded: the zram-like modules loaded now (zram, rzram), space-separated.
 loaded() { grep -oE '^r?zram ' /proc/modules | tr -d ' ' | sort | xargs; }
@@ -63,11 +86,15 @@ if rzram_only "zram_names=0: zram's tools leave rzram's devices alone"; then
     }
     before=$(state)
     expect_eq "zram_names=0: no zram disk, no zram-control" "$(zram_devs) $(ls -d /sys/class/zram-control 2>/dev/null)" " "
-    expect_eq "zram_names=0: zramctl lists nothing" "$(zramctl --noheadings 2>&1)" ""
-    expect_err "zram_names=0: zramctl --find --size 64M finds no device" "no free zram device" "zramctl --find --size 64M"
-    expect_err "zram_names=0: zramctl --reset /dev/zram0 fails" "zram0" "zramctl --reset /dev/zram0"
-    expect_err "zram_names=0: zram-generator --setup-device zram0 fails" "zram0" "zram-generator --setup-device zram0"
-    expect_err "zram_names=0: zram-generator --reset-device zram0 fails" "No such file" "zram-generator --reset-device zram0"
+    for g in $GENS; do
+        set -- $(tools_of $g)
+        generator_conf $g
+        expect_eq "zram_names=0, $g: zramctl lists nothing" "$($1 --noheadings 2>&1)" ""
+        expect_err "zram_names=0, $g: zramctl --find --size 64M finds no device" "no free zram device" "$1 --find --size 64M"
+        expect_err "zram_names=0, $g: zramctl --reset /dev/zram0 fails" "zram0" "$1 --reset /dev/zram0"
+        expect_err "zram_names=0, $g: zram-generator --setup-device zram0 fails" "zram0" "$2 --setup-device zram0"
+        expect_err "zram_names=0, $g: zram-generator --reset-device zram0 fails" "No such file" "$2 --reset-device zram0"
+    done
     expect_eq "zram_names=0: rzram0's data, size, statistics and the device list unchanged" "$(state)" "$before"
     expect_eq "zram_names=0: only rzram loaded" "$(loaded)" rzram
     check "zram_names=0: rmmod rzram" rmmod rzram
@@ -114,92 +141,145 @@ if rzram_only "the modprobe.d file's fallback to C zram"; then
     expect_eq "fallback: nothing loaded" "$(loaded)" ""
 fi
 
-# --- zramctl
-check "modprobe zram (for zramctl)" $MODPROBE zram
-expect_eq "modprobe zram (for zramctl) loaded $DRV" "$(loaded)" "$DRV"
-out=$(zramctl --find --size 256M --algorithm zstd 2>&1)
-expect_eq "zramctl --find --size 256M --algorithm zstd prints the device" "$out" /dev/zram0
-expect_eq "zramctl --find: zram0 disksize" "$(cat $SYS/disksize)" $((256 * MiB))
-expect_eq "zramctl --find: zram0 algorithm" "$(current $SYS/comp_algorithm)" zstd
-expect_eq "zramctl --find: zram0 initialised" "$(cat $SYS/initstate)" 1
-out=$(zramctl --find --size 256M --algorithm zstd 2>&1)
-expect_eq "zramctl --find with every device in use hot-adds one" "$out" /dev/zram1
-expect_eq "zramctl --find: zram1 disksize and algorithm" \
-    "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((256 * MiB)) zstd"
-check "zramctl /dev/zram0 (size, algorithm) by name" zramctl --size 128M --algorithm lz4 /dev/zram0
-expect_eq "zramctl /dev/zram0: reset and set up again" \
-    "$(cat $SYS/disksize) $(current $SYS/comp_algorithm)" "$((128 * MiB)) lz4"
+# same_data DEV...: the same 1 MiB of fio's binary (compressible, and more
+# so at a higher zstd level) at page 256 of each DEV.
+same_data() {
+    for d in "$@"; do dd if=/usr/sbin/fio of=$d bs=4096 seek=256 count=256 oflag=direct 2>/dev/null; done
+}
 
-# A known write: 64 pages of text, 128 random, 64 of one repeated byte.
-mixed_file /tmp/known.bin zramctl-known 125 256 512 256
-dd if=/tmp/known.bin of=$DEV bs=4096 oflag=direct 2>/dev/null
-expect_eq "known write reads back" "$(md5_dev $DEV 0 256)" "$(md5_file /tmp/known.bin 0 256)"
-COLS=NAME,DISKSIZE,DATA,COMPR,ALGORITHM,STREAMS,ZERO-PAGES,TOTAL,MEM-LIMIT,MEM-USED,MIGRATED
-row=$(zramctl --bytes --raw --noheadings --output $COLS | grep '^/dev/zram0 ')
-mm=$(cat $SYS/mm_stat)
-streams=$(cat $SYS/max_comp_streams 2>/dev/null)
-# mm_stat columns: orig compr mem_used_total mem_limit mem_used_max
-# same_pages pages_compacted ...
-set -- $mm
-expect_eq "zramctl row for zram0 equals the attributes and mm_stat" "$row" \
-    "/dev/zram0 $(cat $SYS/disksize) $1 $2 lz4 $streams $6 $3 $4 $5 $7"
-expect_eq "zramctl DATA is the 1 MiB written" "$(echo "$row" | awk -F'[ ]' '{print $3}')" $MiB
-expect_eq "zramctl ZERO-PAGES is the 64 same-filled pages" "$(echo "$row" | awk -F'[ ]' '{print $7}')" 64
-[ -n "$streams" ] || note "STREAMS is empty: $DRV has no max_comp_streams"
-check "compact" sh -c "echo 1 > $SYS/compact"
-expect_eq "zramctl MIGRATED after compact equals mm_stat's pages_compacted" \
-    "$(zramctl --bytes --raw --noheadings --output MIGRATED /dev/zram0)" "$(mm_stat_col 7)"
-echo 8M > $SYS/mem_limit
-expect_eq "zramctl MEM-LIMIT after mem_limit=8M" \
-    "$(zramctl --bytes --raw --noheadings --output MEM-LIMIT /dev/zram0)" $((8 * MiB))
-all=$(zramctl --output-all --bytes --raw)
-expect_eq "zramctl --output-all --bytes --raw: the header" "$(echo "$all" | head -n 1)" \
-    "NAME DISKSIZE DATA COMPR ALGORITHM STREAMS ZERO-PAGES TOTAL MEM-LIMIT MEM-USED MIGRATED MOUNTPOINT"
-expect_eq "zramctl --output-all: both devices, 12 fields each" \
-    "$(echo "$all" | awk -F'[ ]' 'NR > 1 {print $1, NF}' | sort | xargs)" "/dev/zram0 12 /dev/zram1 12"
-expect_eq "zramctl (default columns) lists zram0 and zram1" \
-    "$(zramctl --noheadings | awk '{print $1, $2}' | sort | xargs)" "/dev/zram0 lz4 /dev/zram1 zstd"
-check "zramctl --reset /dev/zram1" zramctl --reset /dev/zram1
-expect_eq "zramctl --reset /dev/zram1 removed it" "$(zram_devs)" zram0
-check "zramctl --reset /dev/zram0" zramctl --reset /dev/zram0
-expect_eq "zramctl --reset /dev/zram0 removed it too (hot_remove)" "$(zram_devs)" ""
-expect_eq "zramctl lists nothing after the resets" "$(zramctl --noheadings)" ""
-check "modprobe -r zram after zramctl" $MODPROBE -r zram
+# --- zramctl, generation G with command ZC.
+zramctl_cases() {
+    local g=$1 ZC=$2 cols all row mm streams ratio a b
+    check "$g: modprobe zram (for zramctl)" $MODPROBE zram
+    expect_eq "$g: modprobe zram (for zramctl) loaded $DRV" "$(loaded)" "$DRV"
+    out=$($ZC --find --size 256M --algorithm zstd 2>&1)
+    expect_eq "$g: zramctl --find --size 256M --algorithm zstd prints the device" "$out" /dev/zram0
+    expect_eq "$g: zramctl --find: zram0 disksize" "$(cat $SYS/disksize)" $((256 * MiB))
+    expect_eq "$g: zramctl --find: zram0 algorithm" "$(current $SYS/comp_algorithm)" zstd
+    expect_eq "$g: zramctl --find: zram0 initialised" "$(cat $SYS/initstate)" 1
+    out=$($ZC --find --size 256M --algorithm zstd 2>&1)
+    expect_eq "$g: zramctl --find with every device in use hot-adds one" "$out" /dev/zram1
+    expect_eq "$g: zramctl --find: zram1 disksize and algorithm" \
+        "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((256 * MiB)) zstd"
+    check "$g: zramctl /dev/zram0 (size, algorithm) by name" $ZC --size 128M --algorithm lz4 /dev/zram0
+    expect_eq "$g: zramctl /dev/zram0: reset and set up again" \
+        "$(cat $SYS/disksize) $(current $SYS/comp_algorithm)" "$((128 * MiB)) lz4"
 
-# --- zram-generator, as systemd runs it: the generator at boot (loads the
-# module with `modprobe zram`, adds the devices the config names, writes
-# the units), then the units' --setup-device and --reset-device.
-G=/tmp/generator
-rm -rf $G; mkdir -p $G
-out=$(zram-generator $G 2>&1)
-expect_eq "zram-generator (generator run) succeeds" "$?" 0
-echo "$out" | grep -v '^$' | sed 's/^/# zram-generator: /'
-expect_eq "zram-generator loaded $DRV through modprobe zram" "$(loaded)" "$DRV"
-expect_eq "zram-generator added zram1 for the config" "$(zram_devs)" "zram0 zram1"
-check "zram-generator wrote dev-zram0.swap with swap-priority 42" \
-    grep -qx 'Priority=42' $G/dev-zram0.swap
-check "dev-zram0.swap is for /dev/zram0 and wanted by swap.target" \
-    sh -c "grep -qx 'What=/dev/zram0' $G/dev-zram0.swap && test -e $G/swap.target.wants/dev-zram0.swap"
-check "zram-generator --setup-device zram0" zram-generator --setup-device zram0
-expect_eq "--setup-device zram0: disksize, algorithm, initstate as the config says" \
-    "$(cat $SYS/disksize) $(current $SYS/comp_algorithm) $(cat $SYS/initstate)" "$((64 * MiB)) zstd 1"
-expect_eq "--setup-device zram0: systemd-makefs made swap" \
-    "$(dd if=$DEV bs=1 skip=4086 count=10 2>/dev/null)" SWAPSPACE2
-# The swap unit's Priority= and Options=, as systemd passes them to
-# util-linux swapon (busybox's has no -p).
-prio=$(sed -n 's/^Priority=//p' $G/dev-zram0.swap)
-opts=$(sed -n 's/^Options=//p' $G/dev-zram0.swap)
-check "swapon -p $prio ${opts:+-o $opts }/dev/zram0 (the swap unit's)" swapon-ul -p "$prio" ${opts:+-o "$opts"} $DEV
-expect_eq "/proc/swaps: zram0 at priority 42" "$(awk '$1 == "/dev/zram0" {print $5}' /proc/swaps)" 42
-check "swapoff /dev/zram0" swapoff $DEV
-check "zram-generator --setup-device zram1" zram-generator --setup-device zram1
-expect_eq "--setup-device zram1: disksize and algorithm as the config says" \
-    "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((32 * MiB)) lz4"
-check "zram-generator --reset-device zram0" zram-generator --reset-device zram0
-expect_eq "--reset-device zram0: uninitialised, disksize 0" "$(cat $SYS/initstate) $(cat $SYS/disksize)" "0 0"
-check "zram-generator --reset-device zram1" zram-generator --reset-device zram1
-expect_eq "--reset-device zram1: uninitialised, device kept" "$(cat /sys/block/zram1/initstate) $(zram_devs)" "0 zram0 zram1"
-expect_err "zram-generator --setup-device zram5 (not configured) fails" "zram5" "zram-generator --setup-device zram5"
-check "modprobe -r zram at the end" $MODPROBE -r zram
-expect_eq "nothing loaded at the end" "$(loaded)" ""
+    # A known write: 64 pages of text, 128 random, 64 of one repeated byte.
+    mixed_file /tmp/known.bin zramctl-known 125 256 512 256
+    dd if=/tmp/known.bin of=$DEV bs=4096 oflag=direct 2>/dev/null
+    expect_eq "$g: known write reads back" "$(md5_dev $DEV 0 256)" "$(md5_file /tmp/known.bin 0 256)"
+    cols=NAME,DISKSIZE,DATA,COMPR,ALGORITHM,STREAMS,ZERO-PAGES,TOTAL,MEM-LIMIT,MEM-USED,MIGRATED
+    [ $g = trixie ] && cols=$cols,COMP-RATIO
+    row=$($ZC --bytes --raw --noheadings --output $cols | grep '^/dev/zram0 ')
+    mm=$(cat $SYS/mm_stat)
+    streams=$(cat $SYS/max_comp_streams 2>/dev/null)
+    # mm_stat columns: orig compr mem_used_total mem_limit mem_used_max
+    # same_pages pages_compacted ...; COMP-RATIO is DATA/TOTAL.
+    set -- $mm
+    ratio=
+    [ $g = trixie ] && ratio=" $(awk -v d=$1 -v t=$3 'BEGIN { printf "%.4f", t ? d / t : 0 }')"
+    expect_eq "$g: zramctl row for zram0 equals the attributes and mm_stat" "$row" \
+        "/dev/zram0 $(cat $SYS/disksize) $1 $2 lz4 $streams $6 $3 $4 $5 $7$ratio"
+    expect_eq "$g: zramctl DATA is the 1 MiB written" "$(echo "$row" | awk -F'[ ]' '{print $3}')" $MiB
+    expect_eq "$g: zramctl ZERO-PAGES is the 64 same-filled pages" "$(echo "$row" | awk -F'[ ]' '{print $7}')" 64
+    [ -n "$streams" ] || note "$g: STREAMS is empty: $DRV has no max_comp_streams"
+    check "$g: compact" sh -c "echo 1 > $SYS/compact"
+    expect_eq "$g: zramctl MIGRATED after compact equals mm_stat's pages_compacted" \
+        "$($ZC --bytes --raw --noheadings --output MIGRATED /dev/zram0)" "$(mm_stat_col 7)"
+    echo 8M > $SYS/mem_limit
+    expect_eq "$g: zramctl MEM-LIMIT after mem_limit=8M" \
+        "$($ZC --bytes --raw --noheadings --output MEM-LIMIT /dev/zram0)" $((8 * MiB))
+    all=$($ZC --output-all --bytes --raw)
+    if [ $g = trixie ]; then
+        expect_eq "$g: zramctl --output-all --bytes --raw: the header" "$(echo "$all" | head -n 1)" \
+            "NAME DISKSIZE DATA COMPR ALGORITHM STREAMS ZERO-PAGES TOTAL MEM-LIMIT MEM-USED MIGRATED COMP-RATIO MOUNTPOINT"
+        n=13
+    else
+        expect_eq "$g: zramctl --output-all --bytes --raw: the header" "$(echo "$all" | head -n 1)" \
+            "NAME DISKSIZE DATA COMPR ALGORITHM STREAMS ZERO-PAGES TOTAL MEM-LIMIT MEM-USED MIGRATED MOUNTPOINT"
+        n=12
+    fi
+    expect_eq "$g: zramctl --output-all: both devices, $n fields each" \
+        "$(echo "$all" | awk -F'[ ]' 'NR > 1 {print $1, NF}' | sort | xargs)" "/dev/zram0 $n /dev/zram1 $n"
+    expect_eq "$g: zramctl (default columns) lists zram0 and zram1" \
+        "$($ZC --noheadings | awk '{print $1, $2}' | sort | xargs)" "/dev/zram0 lz4 /dev/zram1 zstd"
+    check "$g: zramctl --reset /dev/zram1" $ZC --reset /dev/zram1
+    expect_eq "$g: zramctl --reset /dev/zram1 removed it" "$(zram_devs)" zram0
+    check "$g: zramctl --reset /dev/zram0" $ZC --reset /dev/zram0
+    expect_eq "$g: zramctl --reset /dev/zram0 removed it too (hot_remove)" "$(zram_devs)" ""
+    expect_eq "$g: zramctl lists nothing after the resets" "$($ZC --noheadings)" ""
+
+    if [ $g = trixie ]; then
+        # --algorithm-params: the same data at zstd level 1 and level 19.
+        a=$($ZC --find --size 16M --algorithm zstd --algorithm-params level=1 2>&1)
+        b=$($ZC --find --size 16M --algorithm zstd --algorithm-params level=19 2>&1)
+        expect_eq "$g: zramctl --algorithm-params level=1 and level=19 set up two devices" \
+            "$a $b $(cat /sys/block/${a#/dev/}/initstate /sys/block/${b#/dev/}/initstate | xargs)" "$a $b 1 1"
+        same_data $a $b
+        a=$(mm_stat_col 2 /sys/block/${a#/dev/}); b=$(mm_stat_col 2 /sys/block/${b#/dev/})
+        note "$g: the same 1 MiB: compr_data_size $a at zstd level 1, $b at level 19"
+        expect_num "$g: --algorithm-params reached the codec (level 19 stores the same data smaller)" "$b" -lt "$a"
+        for d in $(zram_devs); do $ZC --reset /dev/$d; done
+        expect_eq "$g: zramctl --reset of both" "$(zram_devs)" ""
+    fi
+    check "$g: modprobe -r zram after zramctl" $MODPROBE -r zram
+}
+
+# --- zram-generator, generation G with command ZG, as systemd runs it: the
+# generator at boot (loads the module with `modprobe zram`, adds the devices
+# the config names, writes the units), then the units' --setup-device and
+# --reset-device.
+generator_cases() {
+    local g=$1 ZG=$2 G=/tmp/generator prio opts alg1 a b
+    generator_conf $g
+    rm -rf $G; mkdir -p $G
+    out=$($ZG $G 2>&1)
+    expect_eq "$g: zram-generator (generator run) succeeds" "$?" 0
+    echo "$out" | grep -v '^$' | sed "s/^/# $g: zram-generator: /"
+    expect_eq "$g: zram-generator loaded $DRV through modprobe zram" "$(loaded)" "$DRV"
+    expect_eq "$g: zram-generator added zram1 for the config" "$(zram_devs)" "zram0 zram1"
+    check "$g: zram-generator wrote dev-zram0.swap with swap-priority 42" \
+        grep -qx 'Priority=42' $G/dev-zram0.swap
+    check "$g: dev-zram0.swap is for /dev/zram0 and wanted by swap.target" \
+        sh -c "grep -qx 'What=/dev/zram0' $G/dev-zram0.swap && test -e $G/swap.target.wants/dev-zram0.swap"
+    check "$g: zram-generator --setup-device zram0" $ZG --setup-device zram0
+    expect_eq "$g: --setup-device zram0: disksize, algorithm, initstate as the config says" \
+        "$(cat $SYS/disksize) $(current $SYS/comp_algorithm) $(cat $SYS/initstate)" "$((64 * MiB)) zstd 1"
+    if [ $g = trixie ]; then
+        expect_eq "$g: --setup-device zram0: mem_limit from zram-resident-limit" "$(mm_stat_col 4)" $((16 * MiB))
+    fi
+    expect_eq "$g: --setup-device zram0: systemd-makefs made swap" \
+        "$(dd if=$DEV bs=1 skip=4086 count=10 2>/dev/null)" SWAPSPACE2
+    # The swap unit's Priority= and Options=, as systemd passes them to
+    # util-linux swapon (busybox's has no -p).
+    prio=$(sed -n 's/^Priority=//p' $G/dev-zram0.swap)
+    opts=$(sed -n 's/^Options=//p' $G/dev-zram0.swap)
+    check "$g: swapon -p $prio ${opts:+-o $opts }/dev/zram0 (the swap unit's)" swapon-ul -p "$prio" ${opts:+-o "$opts"} $DEV
+    expect_eq "$g: /proc/swaps: zram0 at priority 42" "$(awk '$1 == "/dev/zram0" {print $5}' /proc/swaps)" 42
+    check "$g: swapoff /dev/zram0" swapoff $DEV
+    check "$g: zram-generator --setup-device zram1" $ZG --setup-device zram1
+    alg1=lz4; [ $g = trixie ] && alg1=zstd
+    expect_eq "$g: --setup-device zram1: disksize and algorithm as the config says" \
+        "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((32 * MiB)) $alg1"
+    if [ $g = trixie ]; then
+        same_data /dev/zram0 /dev/zram1
+        a=$(mm_stat_col 2 /sys/block/zram0); b=$(mm_stat_col 2 /sys/block/zram1)
+        note "$g: swap header and the same 1 MiB: compr_data_size $a at zstd(level=1), $b at zstd(level=19)"
+        expect_num "$g: the config's algorithm parameters reached the codec (level 19 stores the same data smaller)" "$b" -lt "$a"
+    fi
+    check "$g: zram-generator --reset-device zram0" $ZG --reset-device zram0
+    expect_eq "$g: --reset-device zram0: uninitialised, disksize 0" "$(cat $SYS/initstate) $(cat $SYS/disksize)" "0 0"
+    check "$g: zram-generator --reset-device zram1" $ZG --reset-device zram1
+    expect_eq "$g: --reset-device zram1: uninitialised, device kept" "$(cat /sys/block/zram1/initstate) $(zram_devs)" "0 zram0 zram1"
+    expect_err "$g: zram-generator --setup-device zram5 (not configured) fails" "zram5" "$ZG --setup-device zram5"
+    check "$g: modprobe -r zram at the end" $MODPROBE -r zram
+    expect_eq "$g: nothing loaded at the end" "$(loaded)" ""
+}
+
+for g in $GENS; do
+    set -- $(tools_of $g)
+    zramctl_cases $g $1
+    generator_cases $g $2
+done
 summary
