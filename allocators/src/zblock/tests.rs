@@ -4,6 +4,8 @@
 use super::super::zpool::testing::{check, pattern, TestProvider};
 use super::super::zpool::SpinLockHost;
 use super::*;
+use block::backed_slots;
+use class::ClassInfo;
 
 type Pool<'a> = ZblockPool<&'a TestProvider, SpinLockHost>;
 
