@@ -385,13 +385,13 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::zpool::testing::TestProvider;
+    use super::super::zpool::testing::HostProvider;
     use super::super::zpool::SpinLockHost;
     use super::*;
 
     #[test]
     fn grow_free_reuse_release() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         let p = &tp;
         let mut t = RecordTable::<SpinLockHost, 8>::new().unwrap();
         let n = 3 * 512 + 7;
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn failure_leaves_table_consistent() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         let p = &tp;
         let mut t = RecordTable::<SpinLockHost, 88>::new().unwrap();
         assert_eq!(tp.held(), 0, "an unused table holds no page");

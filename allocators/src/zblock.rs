@@ -256,7 +256,7 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         }
         let id = u32::try_from(idx >> SLOT_BITS).map_err(|_| bad)?;
         let s = idx & (MAX_SLOTS - 1);
-        if s >= info.slots || !self.blocks.is_live(id as usize) {
+        if s >= info.objs || !self.blocks.is_live(id as usize) {
             return Err(bad);
         }
         let b = self.block(id).ok_or(bad)?;
@@ -509,7 +509,7 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
         Some(ClassStats {
             size: info.size,
             pages_per_zspage: info.pages,
-            objs_per_zspage: info.slots,
+            objs_per_zspage: info.objs,
             objs_in_use: inuse,
             objs_allocated: slots,
             zspages: blocks,

@@ -77,7 +77,7 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         if st.spare == id {
             st.spare = NONE;
         }
-        if used == full_map(info.slots) {
+        if used == full_map(info.objs) {
             block::unlink(st, |i| self.block(i), b);
         }
         Place::Done(id, s)
@@ -202,7 +202,7 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         let b = self.block(id)?;
         if !self.blocks.is_live(id as usize)
             || b.class.load(Ordering::Relaxed) as usize != c
-            || s >= info.slots
+            || s >= info.objs
         {
             return None;
         }
@@ -214,7 +214,7 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         let now = used & !bit;
         b.used.store(now, Ordering::Release);
         st.inuse = st.inuse.saturating_sub(1);
-        if used == full_map(info.slots) {
+        if used == full_map(info.objs) {
             block::link(st, |i| self.block(i), id, b);
         }
         if now != 0 {

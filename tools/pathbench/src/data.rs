@@ -8,7 +8,32 @@ use std::path::Path;
 /// One page as the driver would store it.
 pub struct Obj {
     pub data: Vec<u8>,
-    pub huge: bool,
+}
+
+/// Compressed pages this long or longer are kept uncompressed, as the
+/// driver keeps them (zram's `huge_class_size`).
+pub const HUGE_THRESHOLD: usize = allocators::zsmalloc::class::HUGE_OBJ_LEN;
+
+/// What the driver stores for page `p`: its lz4 compression, written to
+/// `buf` (two pages), or the page itself if that is [`HUGE_THRESHOLD`]
+/// bytes or longer.
+pub fn stored<'a>(p: &'a [u8; PAGE_SIZE], buf: &'a mut [u8]) -> &'a [u8] {
+    let len = lz4_flex::block::compress_into(p, buf).unwrap_or(PAGE_SIZE);
+    if len >= HUGE_THRESHOLD {
+        &p[..]
+    } else {
+        &buf[..len]
+    }
+}
+
+/// The page back from what [`stored`] made of it.
+pub fn unpack(src: &[u8], dst: &mut [u8; PAGE_SIZE]) {
+    if src.len() == PAGE_SIZE {
+        dst.copy_from_slice(src);
+    } else {
+        let n = lz4_flex::block::decompress_into(src, dst).expect("decompress");
+        assert_eq!(n, PAGE_SIZE);
+    }
 }
 
 pub struct DataSet {
@@ -68,23 +93,11 @@ pub fn files(dir: &Path, max_pages: usize) -> DataSet {
 /// The c50 objects, compressed as the driver would store them.
 pub fn c50_objects(max_pages: usize) -> Vec<Obj> {
     let set = c50(max_pages);
-    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     let mut buf = vec![0u8; 2 * PAGE_SIZE];
     set.pages
         .iter()
-        .map(|p| {
-            let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-            if len >= huge_threshold {
-                Obj {
-                    data: p.to_vec(),
-                    huge: true,
-                }
-            } else {
-                Obj {
-                    data: buf[..len].to_vec(),
-                    huge: false,
-                }
-            }
+        .map(|p| Obj {
+            data: stored(p, &mut buf).to_vec(),
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 //! The mixed load/overwrite job: wall time per operation, and the latency
 //! of single alloc and free calls under it.
 
-use crate::data::{splitmix, DataSet, Obj};
+use crate::data::{splitmix, stored, unpack, DataSet, Obj};
 use crate::pages::{fresh_pages, HostPages, Pool};
 use crate::passes::store;
 use crate::timing::ticks;
@@ -21,46 +21,29 @@ pub fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize
     let pool = Pool::new(b, &pages).expect("pool");
     let handles = store(&pool, objs);
     let per = objs.len() / threads;
-    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     let t = Instant::now();
     let mut handles = handles;
     std::thread::scope(|s| {
         for (k, hs) in handles.chunks_mut(per.max(1)).take(threads).enumerate() {
             let pool = &pool;
-            let base = k * per;
             s.spawn(move || {
                 let mut rng = 0x1234 + k as u64;
                 let mut buf = vec![0u8; 2 * PAGE_SIZE];
                 let mut bounce = [0u8; PAGE_SIZE];
                 let mut dst = [0u8; PAGE_SIZE];
-                let mut huge: Vec<bool> = (0..hs.len()).map(|i| objs[base + i].huge).collect();
                 for _ in 0..ops / threads {
                     let r = splitmix(&mut rng);
                     let i = (r >> 8) as usize % hs.len();
                     if r % 10 < 7 {
-                        let h = huge[i];
-                        pool.read(hs[i], &mut bounce, |src| {
-                            if h {
-                                dst.copy_from_slice(&src[..PAGE_SIZE]);
-                            } else {
-                                lz4_flex::block::decompress_into(src, &mut dst)
-                                    .expect("decompress");
-                            }
-                        })
-                        .expect("read");
+                        pool.read(hs[i], &mut bounce, |src| unpack(src, &mut dst))
+                            .expect("read");
                     } else {
                         let p = &set.pages[(r >> 32) as usize % set.pages.len()];
-                        let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-                        let (data, is_huge) = if len >= huge_threshold {
-                            (&p[..], true)
-                        } else {
-                            (&buf[..len], false)
-                        };
+                        let data = stored(p, &mut buf);
                         let h = pool.alloc(data.len()).expect("alloc");
                         pool.write(h, data).expect("write");
                         pool.free(hs[i]);
                         hs[i] = h;
-                        huge[i] = is_huge;
                     }
                 }
             });
@@ -91,7 +74,6 @@ pub fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> Samples
     let pool = Pool::new(b, &pages).expect("pool");
     let mut handles = store(&pool, objs);
     let per = objs.len() / THREADS;
-    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     let (mut allocs, mut frees, mut overwrites) = (Vec::new(), Vec::new(), Vec::new());
     std::thread::scope(|s| {
         let workers: Vec<_> = handles
@@ -114,24 +96,11 @@ pub fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> Samples
                         let r = splitmix(&mut rng);
                         let i = (r >> 8) as usize % hs.len();
                         if r % 10 < 7 {
-                            pool.read(hs[i], &mut bounce, |src| {
-                                if src.len() == PAGE_SIZE {
-                                    dst.copy_from_slice(src);
-                                } else {
-                                    lz4_flex::block::decompress_into(src, &mut dst)
-                                        .expect("decompress");
-                                }
-                            })
-                            .expect("read");
+                            pool.read(hs[i], &mut bounce, |src| unpack(src, &mut dst))
+                                .expect("read");
                         } else {
                             let p = &set.pages[(r >> 32) as usize % set.pages.len()];
-                            let len =
-                                lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-                            let data = if len >= huge_threshold {
-                                &p[..]
-                            } else {
-                                &buf[..len]
-                            };
+                            let data = stored(p, &mut buf);
                             let t0 = ticks();
                             let h = pool.alloc(data.len()).expect("alloc");
                             let t1 = ticks();

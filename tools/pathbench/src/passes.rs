@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! One pass over all objects: store, store from a hot buffer, load.
 
-use crate::data::Obj;
+use crate::data::{unpack, Obj};
 use crate::pages::Pool;
 use crate::timing::ticks;
 use allocators::{Handle, PAGE_SIZE};
@@ -46,17 +46,10 @@ pub fn store(pool: &Pool<'_>, objs: &[Obj]) -> Vec<Handle> {
         .collect()
 }
 
-pub fn load(pool: &Pool<'_>, objs: &[Obj], handles: &[Handle], out: &mut [[u8; PAGE_SIZE]]) {
+pub fn load(pool: &Pool<'_>, handles: &[Handle], out: &mut [[u8; PAGE_SIZE]]) {
     let mut bounce = [0u8; PAGE_SIZE];
-    for ((o, &h), dst) in objs.iter().zip(handles).zip(out.iter_mut()) {
-        pool.read(h, &mut bounce, |src| {
-            if o.huge {
-                dst.copy_from_slice(&src[..PAGE_SIZE]);
-            } else {
-                let n = lz4_flex::block::decompress_into(src, dst).expect("decompress");
-                assert_eq!(n, PAGE_SIZE);
-            }
-        })
-        .expect("read");
+    for (&h, dst) in handles.iter().zip(out.iter_mut()) {
+        pool.read(h, &mut bounce, |src| unpack(src, dst))
+            .expect("read");
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The two tables of a normal run, and the store loop of `--store-loop`.
 
-use crate::data::{c50, c50_objects, files, Obj};
+use crate::data::{c50, c50_objects, files, stored, Obj};
 use crate::mix::{churn, latencies};
 use crate::pages::{fresh_pages, HostPages, Pool};
 use crate::passes::{evict, load, store, store_hot};
@@ -61,7 +61,6 @@ pub fn main_tables(dir: &Path, max_pages: usize, reps: usize, backends: &[Backen
     let tick_ns = ns_per_tick();
     let overhead = tick_overhead();
     let mut scratch = vec![0u8; 64 << 20];
-    let huge_threshold = allocators::zsmalloc::class::HUGE_OBJ_LEN;
     println!("ns per 4 KiB page; best of {reps}; store = alloc+write, load = read+decompress; x2 = two threads on one pool (ns per page of wall time)");
     println!("store hot = alloc+write of a page just written to a buffer (as the driver stores the compressor's output), pool pages out of cache, timed per call (TSC)");
     println!("mix xN = 70% load / 30% overwrite (compress+alloc+write+free) by N threads on one pool, ns per op of wall time");
@@ -94,17 +93,8 @@ pub fn main_tables(dir: &Path, max_pages: usize, reps: usize, backends: &[Backen
             objs.clear();
             let t = Instant::now();
             for p in &set.pages {
-                let len = lz4_flex::block::compress_into(p, &mut buf).unwrap_or(PAGE_SIZE);
-                objs.push(if len >= huge_threshold {
-                    Obj {
-                        data: p.to_vec(),
-                        huge: true,
-                    }
-                } else {
-                    Obj {
-                        data: buf[..len].to_vec(),
-                        huge: false,
-                    }
+                objs.push(Obj {
+                    data: stored(p, &mut buf).to_vec(),
                 });
             }
             t.elapsed().as_secs_f64()
@@ -123,7 +113,7 @@ pub fn main_tables(dir: &Path, max_pages: usize, reps: usize, backends: &[Backen
                 st = st.min(t.elapsed().as_secs_f64());
                 density = (pool.total_pages() * PAGE_SIZE) as f64 / (n * PAGE_SIZE) as f64;
                 let t = Instant::now();
-                load(&pool, &objs, &handles, &mut out);
+                load(&pool, &handles, &mut out);
                 ld = ld.min(t.elapsed().as_secs_f64());
                 assert!(
                     out.iter().zip(&set.pages).all(|(a, b)| a == b),
@@ -153,8 +143,8 @@ pub fn main_tables(dir: &Path, max_pages: usize, reps: usize, backends: &[Backen
                 st2 = st2.min(t.elapsed().as_secs_f64());
                 let t = Instant::now();
                 std::thread::scope(|s| {
-                    s.spawn(|| load(pool, oa, &ha, outa));
-                    load(pool, ob, &hb, outb);
+                    s.spawn(|| load(pool, &ha, outa));
+                    load(pool, &hb, outb);
                 });
                 ld2 = ld2.min(t.elapsed().as_secs_f64());
                 for h in ha.into_iter().chain(hb) {
