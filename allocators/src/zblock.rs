@@ -223,13 +223,30 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
             return None;
         }
         let p = self.blocks.get(id as usize)?;
+        // SAFETY: a record of the block table.
+        Some(unsafe { self.as_block(p) })
+    }
+
+    /// Block descriptor `id` if its record is allocated (one table walk).
+    fn live_block(&self, id: u32) -> Option<&Block> {
+        let p = self.blocks.get_live(id as usize)?;
+        // SAFETY: a record of the block table.
+        Some(unsafe { self.as_block(p) })
+    }
+
+    /// The descriptor in record `p`.
+    ///
+    /// # Safety
+    ///
+    /// `p` is a record of `self.blocks`.
+    unsafe fn as_block(&self, p: NonNull<u8>) -> &Block {
         // SAFETY: a record is BLOCK_SIZE bytes at an 8-aligned offset of a
-        // live table page, which stays until the table is released in
-        // `drop(&mut self)`. Every field of `Block` is an atomic integer, so
-        // any bytes are a valid value and shared references may coexist
-        // with other threads' atomic stores (and the table's own store to
-        // the first word).
-        Some(unsafe { &*p.as_ptr().cast::<Block>() })
+        // live table page (caller contract), which stays until the table is
+        // released in `drop(&mut self)`. Every field of `Block` is an atomic
+        // integer, so any bytes are a valid value and shared references may
+        // coexist with other threads' atomic stores (and the table's own
+        // store to the first word).
+        unsafe { &*p.as_ptr().cast::<Block>() }
     }
 
     /// Gives provider pages (as words; zero entries skipped) back.
@@ -256,10 +273,10 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         }
         let id = u32::try_from(idx >> SLOT_BITS).map_err(|_| bad)?;
         let s = idx & (MAX_SLOTS - 1);
-        if s >= info.objs || !self.blocks.is_live(id as usize) {
+        if s >= info.objs {
             return Err(bad);
         }
-        let b = self.block(id).ok_or(bad)?;
+        let b = self.live_block(id).ok_or(bad)?;
         let bit = 1u64.checked_shl(s as u32).ok_or(bad)?;
         if b.class.load(Ordering::Relaxed) as usize != c
             || b.used.load(Ordering::Acquire) & bit == 0

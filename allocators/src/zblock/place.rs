@@ -190,7 +190,8 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
     }
 
     /// Frees slot `s` of block `id` in class `c`, if allocated. Class lock
-    /// held (`st`). Returns what to give back once the lock is dropped.
+    /// held (`st`). Returns what to give back once the lock is dropped, if
+    /// anything (the block emptied).
     pub(super) fn free_slot(
         &self,
         st: &mut ClassState,
@@ -199,11 +200,8 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
         s: usize,
     ) -> Option<Release> {
         let info = CLASSES.get(c)?;
-        let b = self.block(id)?;
-        if !self.blocks.is_live(id as usize)
-            || b.class.load(Ordering::Relaxed) as usize != c
-            || s >= info.objs
-        {
+        let b = self.live_block(id)?;
+        if b.class.load(Ordering::Relaxed) as usize != c || s >= info.objs {
             return None;
         }
         let bit = 1u64.checked_shl(s as u32)?;
@@ -218,11 +216,8 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
             block::link(st, |i| self.block(i), id, b);
         }
         if now != 0 {
-            return Some(Release {
-                pages: [0; MAX_BLOCK_PAGES],
-                npages: 0,
-                block: None,
-            });
+            // The common case: nothing to give back.
+            return None;
         }
         let alone = st.head == id && b.next.load(Ordering::Relaxed) == NONE;
         if !alone {
