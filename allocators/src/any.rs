@@ -148,7 +148,7 @@ impl<P: PageProvider, L: PoolLock> AnyPool<P, L> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::zpool::testing::TestProvider;
+    use super::super::zpool::testing::HostProvider;
     use super::super::zpool::SpinLockHost;
     use super::*;
 
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn pools_are_small() {
         use core::mem::size_of;
-        type P<'a> = &'a TestProvider;
+        type P<'a> = &'a HostProvider;
         let sizes = [
             ("zsmalloc", size_of::<ZsPool<P, BoxedLock>>()),
             ("zbud", size_of::<ZbudPool<P, BoxedLock>>()),
@@ -197,7 +197,7 @@ mod tests {
     fn new_without_pages_fails_cleanly() {
         for b in Backend::ALL {
             for budget in 0..4 {
-                let tp = TestProvider::new();
+                let tp = HostProvider::new();
                 tp.budget
                     .store(budget, std::sync::atomic::Ordering::Relaxed);
                 if let Some(pool) = AnyPool::<_, SpinLockHost>::new(b, &tp) {
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn each_backend_roundtrips() {
         for b in Backend::ALL {
-            let tp = TestProvider::new();
+            let tp = HostProvider::new();
             let pool = AnyPool::<_, SpinLockHost>::new(b, &tp).unwrap();
             assert_eq!(pool.name(), b.name());
             // Metadata pages of an empty pool, then with one small object:

@@ -17,7 +17,7 @@
 //! file as its `allocators` module and compiles the tree unchanged, so the
 //! sources refer to each other only through `super::` paths (never
 //! `crate::`), and this file holds nothing but the module list and the
-//! re-exports.
+//! re-exports (and, for the unit tests, the crate's own name).
 // `no_std` on the host; in the kernel this file is a module of the rzram
 // crate (target_os "none"), whose root already is `no_std`.
 #![cfg_attr(not(any(test, target_os = "none")), no_std)]
@@ -26,6 +26,7 @@
 
 pub mod any;
 pub mod chunked;
+pub(crate) mod classes;
 pub(crate) mod paged;
 pub(crate) mod table;
 pub mod zblock;
@@ -33,6 +34,10 @@ pub mod zpool;
 pub mod zsmalloc;
 
 pub use any::{AnyPool, Backend};
+// The unit tests use the integration tests' page provider
+// (`tests/common/mod.rs`, included in `zpool.rs`), which names this crate.
+#[cfg(test)]
+extern crate self as allocators;
 pub use zpool::{
     AccessError, AllocError, ClassStats, Handle, PageProvider, PoolLock, SpinLockHost, Zpool,
     PAGE_SIZE,

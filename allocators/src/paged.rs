@@ -172,7 +172,7 @@ impl<T, const N: usize> PagedArray<T, N> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::zpool::testing::TestProvider;
+    use super::super::zpool::testing::HostProvider;
     use super::*;
     use std::sync::atomic::Ordering;
 
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn elements_stay_in_their_pages() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         let mut arr = PagedArray::<Elem, 100>::new(&&tp, |i| Some(Elem([i as u8; 100]))).unwrap();
         assert_eq!(arr.pages(), 3);
         assert_eq!(tp.held(), 3);
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn failures_give_everything_back() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         tp.budget.store(2, Ordering::Relaxed);
         assert!(PagedArray::<Elem, 100>::new(&&tp, |_| Some(Elem([0; 100]))).is_none());
         assert_eq!(tp.held(), 0);

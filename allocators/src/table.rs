@@ -173,10 +173,20 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
     /// Whether `idx` names an allocated record.
     pub(crate) fn is_live(&self, idx: usize) -> bool {
-        match self.word(idx) {
-            Some(w) => w.load(Ordering::Relaxed) & FREE_BIT == 0,
-            None => false,
-        }
+        self.get_live(idx).is_some()
+    }
+
+    /// Pointer to record `idx` if it names an allocated record: [`get`] and
+    /// [`is_live`] in one walk of the table.
+    ///
+    /// [`get`]: RecordTable::get
+    /// [`is_live`]: RecordTable::is_live
+    pub(crate) fn get_live(&self, idx: usize) -> Option<NonNull<u8>> {
+        let p = self.get(idx)?;
+        // SAFETY: as in `word`: records are 8-aligned and live as long as
+        // the table (`&self`).
+        let first = unsafe { &*p.as_ptr().cast::<AtomicUsize>() };
+        (first.load(Ordering::Relaxed) & FREE_BIT == 0).then_some(p)
     }
 
     /// Allocates a record, growing the table with pages from `provider`
@@ -385,13 +395,13 @@ impl<L: PoolLock, const SIZE: usize> RecordTable<L, SIZE> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::zpool::testing::TestProvider;
+    use super::super::zpool::testing::HostProvider;
     use super::super::zpool::SpinLockHost;
     use super::*;
 
     #[test]
     fn grow_free_reuse_release() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         let p = &tp;
         let mut t = RecordTable::<SpinLockHost, 8>::new().unwrap();
         let n = 3 * 512 + 7;
@@ -421,7 +431,7 @@ mod tests {
 
     #[test]
     fn failure_leaves_table_consistent() {
-        let tp = TestProvider::new();
+        let tp = HostProvider::new();
         let p = &tp;
         let mut t = RecordTable::<SpinLockHost, 88>::new().unwrap();
         assert_eq!(tp.held(), 0, "an unused table holds no page");

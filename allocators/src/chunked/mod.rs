@@ -33,6 +33,9 @@
 //! (`PageHeader::free_chunks`), and, for z3fold, pinning and in-page
 //! compaction (`PageHeader::pin`, `PageHeader::tidy`).
 //!
+//! The header trait and its list links are in `header.rs`, the lists of
+//! headed pages in `lists.rs`.
+//!
 //! # Handles
 //!
 //! A handle carries the index of the page's page-table entry, the object
@@ -49,6 +52,8 @@
 //! are validated and freed without the pool lock (the driver never frees a
 //! handle while it is in use).
 
+mod header;
+mod lists;
 pub mod z3fold;
 pub mod zbud;
 
@@ -65,161 +70,18 @@ use super::zpool::{
     page_to_word, word_to_page, AccessError, AllocError, ClassStats, Handle, Locked, PageProvider,
     PoolLock, Zpool, MAX_HANDLE_INDEX, PAGE_SIZE,
 };
+use header::{PageHeader, NONE, NO_LIST, ZHDR_CHUNKS};
+use lists::Lists;
 
-/// Chunks reserved for the header: one, which every header fits
-/// (checked in [`ChunkedPool::LAYOUT_OK`]), so the first object starts at
-/// chunk 1.
-const ZHDR_CHUNKS: usize = 1;
 /// Page-table entry flag of headless pages: pages are 4 KiB aligned, so the
 /// low bits of an entry are free; bit 0 is the record table's own.
 const E_HEADLESS: usize = 0b10;
-/// Page index meaning "no page" in the list links (page indices are `u32`).
-const NONE: u32 = u32::MAX;
-/// `Link::list` of a page on no list (list numbers are below 128).
-const NO_LIST: u8 = u8::MAX;
 /// Number of list heads kept: one per free-chunk count of the backend with
 /// the most chunks (z3fold, 127), rounded up. The heads take one page.
 const MAX_LISTS: usize = 128;
 
 // Page indices are `u32`, so every one of them fits a handle.
 const _: () = assert!(u32::MAX as usize <= MAX_HANDLE_INDEX);
-
-/// List links, the first field of every header (`#[repr(C)]`, offset 0).
-///
-/// # Invariants
-///
-/// Only accessed with the pool lock held. `list` is the list the page is on
-/// (its [`PageHeader::free_chunks`] when it was linked) or `NO_LIST`;
-/// `next`/`prev` are page indices, `NONE` at the ends.
-#[repr(C)]
-struct Link {
-    next: u32,
-    prev: u32,
-    list: u8,
-}
-
-impl Link {
-    /// Links of a page on no list, for a new header.
-    const fn new() -> Self {
-        Self {
-            next: NONE,
-            prev: NONE,
-            list: NO_LIST,
-        }
-    }
-}
-
-/// The in-page header of a chunked backend, and its chunk geometry.
-///
-/// Chunk counts are `u8`: a page has at most 128 chunks (checked in
-/// [`ChunkedPool::LAYOUT_OK`]), and a slot count of 0 means "free".
-///
-/// # Safety
-///
-/// Implementors are `#[repr(C)]` with a [`Link`] as their first field, so a
-/// header pointer is also a pointer to its links. [`PageHeader::start`]
-/// names only objects that [`PageHeader::put`] placed and
-/// [`PageHeader::remove`] has not removed, and the objects of one page never
-/// overlap each other or the header chunk.
-unsafe trait PageHeader: Sized + Send + Sync {
-    /// Backend name, as in [`super::any::Backend::name`].
-    const NAME: &'static str;
-    /// log2 of the chunk size.
-    const CHUNK_SHIFT: usize;
-    /// Objects a headed page can hold (for [`ClassStats`]).
-    const SLOTS: usize;
-    /// Handle tag of the object a new page starts with ([`PageHeader::new`]).
-    const FIRST: u8;
-    /// Handle tag of a headless object.
-    const HEADLESS: u8;
-    /// Whether [`PageHeader::tidy`] can still do something for a page that
-    /// was busy when an object was freed, so that [`Zpool::compact`] should
-    /// visit the pages.
-    const COMPACTS: bool = false;
-    /// Chunk size in bytes.
-    const CHUNK_SIZE: usize = 1 << Self::CHUNK_SHIFT;
-    /// Chunks per page, header included.
-    const NCHUNKS_PAGE: usize = PAGE_SIZE >> Self::CHUNK_SHIFT;
-    /// Chunks available to objects; also the number of free lists.
-    const NCHUNKS: usize = Self::NCHUNKS_PAGE - ZHDR_CHUNKS;
-    /// Largest object stored in a headed page; larger ones are headless.
-    const MAX_HEADED: usize = Self::NCHUNKS * Self::CHUNK_SIZE;
-
-    /// Header of a new page holding one object of `c` chunks in slot
-    /// [`PageHeader::FIRST`].
-    fn new(c: u8) -> Self;
-
-    /// The free list the page belongs on: the number of chunks the largest
-    /// new object can take, or 0 (or `NCHUNKS`, for an empty page) for none.
-    fn free_chunks(&self) -> usize;
-
-    /// The chunk where the object in slot `tag` starts, if that slot holds
-    /// an object of `c` chunks (`c` is never 0: see [`PageHeader::chunks`]).
-    fn start(&self, tag: u8, c: u8) -> Option<u8>;
-
-    /// Puts an object of `c` chunks into the page and returns its slot tag;
-    /// `None` (and the page unchanged) if the header turns out to have no
-    /// free slot of that size after all, which its invariant rules out.
-    ///
-    /// # Safety
-    ///
-    /// Pool lock held; `h` is a live header on no list whose
-    /// [`PageHeader::free_chunks`] is at least `c`.
-    unsafe fn put(h: *mut Self, c: u8) -> Option<u8>;
-
-    /// Empties slot `tag` (validated by the caller); true if the page is now
-    /// empty.
-    ///
-    /// # Safety
-    ///
-    /// Pool lock held; `h` is a live header on no list.
-    unsafe fn remove(h: *mut Self, tag: u8) -> bool;
-
-    /// Tidies a page after a removal that left it non-empty, before it is
-    /// listed again, and in [`Zpool::compact`] (z3fold moves its middle
-    /// object).
-    ///
-    /// # Safety
-    ///
-    /// As for [`PageHeader::remove`].
-    unsafe fn tidy(_h: *mut Self) {}
-
-    /// Marks an object of the page as in use outside the pool lock, so that
-    /// [`PageHeader::tidy`] leaves the page alone.
-    ///
-    /// # Safety
-    ///
-    /// Pool lock held; `h` is a live header. The page stays live until the
-    /// matching [`PageHeader::unpin`].
-    unsafe fn pin(_h: *mut Self) {}
-
-    /// Undoes one [`PageHeader::pin`].
-    ///
-    /// # Safety
-    ///
-    /// `h` was pinned by this caller; no lock needs to be held.
-    unsafe fn unpin(_h: *mut Self) {}
-
-    /// Chunks taken by an object of `len` bytes; `None` for 0 bytes or for
-    /// more than 255 chunks (more than a page: such an object is headless).
-    fn chunks(len: usize) -> Option<u8> {
-        u8::try_from(len.div_ceil(Self::CHUNK_SIZE))
-            .ok()
-            .filter(|&c| c != 0)
-    }
-}
-
-/// Counters under the pool lock; holding `&mut Lists` also proves that the
-/// lock is held for [`ChunkedPool::heads`].
-///
-/// # Invariants
-///
-/// `objs` is the number of objects in headed pages: one per slot that
-/// [`PageHeader::put`] filled and [`PageHeader::remove`] has not emptied.
-struct Lists {
-    /// Objects in headed pages.
-    objs: usize,
-}
 
 /// A chunked pool: zbud-style or z3fold-style by its page header `H`. See
 /// the module documentation.
@@ -297,12 +159,6 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
         assert!(H::MAX_HEADED < PAGE_SIZE);
     };
 
-    /// The list heads, indexed by free chunks (pool lock held, proven by
-    /// `_st`). All of them: they fit one page (`LAYOUT_OK`).
-    fn heads(&self, _st: &Lists) -> &[AtomicU32] {
-        self.heads.as_slice().unwrap_or(&[])
-    }
-
     /// Pages of the pool's own metadata: the page table and the list heads.
     #[cfg(test)]
     fn meta_pages(&self) -> usize {
@@ -332,81 +188,6 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> ChunkedPool<P, L, H> {
         let e = self.entry(u32::try_from(h.index()?).ok()?)?;
         let len_ok = h.len() > H::MAX_HEADED && h.len() <= PAGE_SIZE;
         (e & E_HEADLESS != 0 && len_ok).then_some(word_to_page(e))
-    }
-
-    /// Puts page `idx` on the list for its free chunks (pool lock held).
-    fn link(&self, st: &mut Lists, idx: u32, h: *mut H) {
-        // SAFETY: pool lock held; `h` and listed pages are live headers, which
-        // start with their `Link` (`PageHeader` contract).
-        unsafe {
-            let free = (*h).free_chunks();
-            let l = h.cast::<Link>();
-            (*l).list = NO_LIST;
-            // Pages with no room (0) or empty ones (`NCHUNKS`, about to be
-            // freed) go on no list.
-            if free == 0 || free >= H::NCHUNKS {
-                return;
-            }
-            let (Some(head), Ok(list)) = (self.heads(st).get(free), u8::try_from(free)) else {
-                return;
-            };
-            let first = head.load(Ordering::Relaxed);
-            (*l).list = list;
-            (*l).prev = NONE;
-            (*l).next = first;
-            if let Some(n) = self.hdr(first) {
-                (*n.cast::<Link>()).prev = idx;
-            }
-            head.store(idx, Ordering::Relaxed);
-        }
-    }
-
-    /// Takes the page of header `h` off its list, if any (pool lock held).
-    fn unlink(&self, st: &mut Lists, h: *mut H) {
-        // SAFETY: as in `link`; listed pages are live headed pages.
-        unsafe {
-            let l = h.cast::<Link>();
-            let Some(head) = self.heads(st).get((*l).list as usize) else {
-                return;
-            };
-            (*l).list = NO_LIST;
-            let (prev, next) = ((*l).prev, (*l).next);
-            match self.hdr(prev) {
-                Some(p) => (*p.cast::<Link>()).next = next,
-                None => head.store(next, Ordering::Relaxed),
-            }
-            if let Some(n) = self.hdr(next) {
-                (*n.cast::<Link>()).prev = prev;
-            }
-        }
-    }
-
-    /// Places `c` chunks in the first listed page with room (pool lock held);
-    /// returns its index and the slot tag.
-    fn place(&self, st: &mut Lists, c: u8) -> Option<(u32, u8)> {
-        let heads = self.heads(st);
-        for head in heads.get(usize::from(c)..H::NCHUNKS).unwrap_or(&[]) {
-            let idx = head.load(Ordering::Relaxed);
-            let Some(h) = self.hdr(idx) else {
-                continue;
-            };
-            // The count of objects cannot reach `usize::MAX` (each takes a
-            // chunk of memory); if it did, the allocation fails here with
-            // nothing changed.
-            let objs = st.objs.checked_add(1)?;
-            self.unlink(st, h);
-            // SAFETY: pool lock held, live page taken off its list, which
-            // was the list of `c` or more free chunks (`Link` invariant).
-            let tag = unsafe { H::put(h, c) };
-            self.link(st, idx, h);
-            // `None` only from a header that broke its invariant: the page
-            // stays as it was, and the next list is tried.
-            if let Some(tag) = tag {
-                st.objs = objs;
-                return Some((idx, tag));
-            }
-        }
-        None
     }
 
     /// Validates headed handle `h` (pool lock held, proven by `_st`): its

@@ -4,15 +4,15 @@
 
 use std::sync::atomic::Ordering;
 
-use super::super::zpool::testing::{check, fill, TestProvider};
+use super::super::zpool::testing::{check, fill, HostProvider};
 use super::super::zpool::{AccessError, AllocError, Handle, SpinLockHost, Zpool, PAGE_SIZE};
 use super::z3fold::{self, Z3foldPool};
 use super::zbud::{self, ZbudPool};
 use super::{ChunkedPool, PageHeader};
 
-type Pool<'a, H> = ChunkedPool<&'a TestProvider, SpinLockHost, H>;
-type Zbud<'a> = ZbudPool<&'a TestProvider, SpinLockHost>;
-type Z3fold<'a> = Z3foldPool<&'a TestProvider, SpinLockHost>;
+type Pool<'a, H> = ChunkedPool<&'a HostProvider, SpinLockHost, H>;
+type Zbud<'a> = ZbudPool<&'a HostProvider, SpinLockHost>;
+type Z3fold<'a> = Z3foldPool<&'a HostProvider, SpinLockHost>;
 
 /// Refuses lengths 0 and `PAGE_SIZE + 1`, allocates one object of each of
 /// `sizes` and of the sizes around the largest headed object, fills and
@@ -20,7 +20,7 @@ type Z3fold<'a> = Z3foldPool<&'a TestProvider, SpinLockHost>;
 /// (the second free is ignored) and checks that only the metadata pages
 /// remain.
 fn boundaries<H: PageHeader>(sizes: &[usize]) {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::<H>::new(&tp).unwrap();
     assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
     assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
@@ -68,7 +68,7 @@ fn z3fold_boundaries() {
 /// (root, directory and leaf), so a budget of 3 fails on the data page; then
 /// one page holds a small object and none is left for a headless object.
 fn provider_failure<H: PageHeader>() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::<H>::new(&tp).unwrap();
     tp.budget.store(0, Ordering::Relaxed);
     assert_eq!(pool.alloc(100), Err(AllocError::NoMemory));
@@ -95,7 +95,7 @@ fn provider_failure_is_clean() {
 /// Handles that do not name a live object of the right size and slot are
 /// refused by every entry point.
 fn forged_handles<H: PageHeader>() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::<H>::new(&tp).unwrap();
     let h = pool.alloc(100).unwrap();
     let big = pool.alloc(PAGE_SIZE).unwrap();
@@ -134,7 +134,7 @@ fn forged_handles_are_refused() {
 
 #[test]
 fn zbud_two_halves_share_a_page_and_free_it() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Zbud::new(&tp).unwrap();
     let a = pool.alloc(2000).unwrap();
     let b = pool.alloc(1984).unwrap();
@@ -157,7 +157,7 @@ fn zbud_two_halves_share_a_page_and_free_it() {
 
 #[test]
 fn z3fold_three_per_page_and_middle_moves() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Z3fold::new(&tp).unwrap();
     let a = pool.alloc(1000).unwrap();
     let b = pool.alloc(1000).unwrap();
@@ -191,7 +191,7 @@ fn z3fold_three_per_page_and_middle_moves() {
 
 #[test]
 fn z3fold_pinned_page_is_compacted_later() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Z3fold::new(&tp).unwrap();
     let a = pool.alloc(1000).unwrap();
     let b = pool.alloc(1000).unwrap();

@@ -35,7 +35,8 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::super::zpool::PAGE_SIZE;
-use super::{ChunkedPool, Link, PageHeader, ZHDR_CHUNKS};
+use super::header::{Link, PageHeader, ZHDR_CHUNKS};
+use super::ChunkedPool;
 
 /// 32-byte chunks: half of zbud's, so a 3-way split wastes less; 128 chunks
 /// still fit a byte and the header fits one chunk.

@@ -27,7 +27,8 @@
 //!
 //! [`Zpool::compact`]: super::super::zpool::Zpool::compact
 
-use super::{ChunkedPool, Link, PageHeader, ZHDR_CHUNKS};
+use super::header::{Link, PageHeader, ZHDR_CHUNKS};
+use super::ChunkedPool;
 
 /// log2 of the chunk size. 64-byte chunks as in Linux zbud: a page has 64,
 /// so chunk counts fit a byte and the header fits one chunk.

@@ -77,7 +77,7 @@ pub(crate) fn backed_slots(attached: usize, info: &ClassInfo) -> usize {
         .saturating_mul(PAGE_SIZE)
         .checked_div(info.size)
         .unwrap_or(0)
-        .min(info.slots)
+        .min(info.objs)
 }
 
 /// State of one size class, protected by the class lock.
@@ -165,10 +165,10 @@ impl Block {
     /// The lowest free slot and whether it lies in attached pages.
     pub(crate) fn free_slot(&self, info: &ClassInfo) -> Slot {
         let used = self.used.load(Ordering::Relaxed);
-        if used == full_map(info.slots) {
+        if used == full_map(info.objs) {
             return Slot::Full;
         }
-        // Bits at and above `info.slots` are clear (invariant) and one below
+        // Bits at and above `info.objs` are clear (invariant) and one below
         // is clear too, so the lowest clear bit is a slot of the block.
         let s = (!used).trailing_zeros() as usize;
         let attached = self.attached.load(Ordering::Relaxed) as usize;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Unit tests of the zblock-style backend.
 
-use super::super::zpool::testing::{check, pattern, TestProvider};
+use super::super::zpool::testing::{self, check, pattern, HostProvider};
 use super::super::zpool::SpinLockHost;
 use super::*;
+use block::backed_slots;
+use class::ClassInfo;
 
-type Pool<'a> = ZblockPool<&'a TestProvider, SpinLockHost>;
+type Pool<'a> = ZblockPool<&'a HostProvider, SpinLockHost>;
 
 /// Pages that are not block or huge pages.
 fn meta(pool: &Pool) -> usize {
@@ -27,7 +29,7 @@ fn straddling_class() -> (usize, ClassInfo) {
 
 #[test]
 fn boundary_sizes() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
     assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
@@ -81,33 +83,20 @@ fn boundary_sizes() {
 
 #[test]
 fn straddling_objects_use_the_bounce_buffer() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (_, info) = straddling_class();
-    let hs: Vec<_> = (0..info.slots)
+    let hs: Vec<_> = (0..info.objs)
         .map(|_| pool.alloc(info.size).unwrap())
         .collect();
-    for &h in &hs {
-        pool.write(h, &pattern(h, info.size)).unwrap();
-    }
-    let mut bounce = [0u8; PAGE_SIZE];
-    let bp = bounce.as_ptr() as usize;
-    let mut straddled = 0;
-    for &h in &hs {
-        straddled += usize::from(
-            pool.read(h, &mut bounce, |s| s.as_ptr() as usize == bp)
-                .unwrap(),
-        );
-        check(&pool, h);
-    }
-    assert!(straddled > 0);
+    assert!(testing::bounced(&pool, &hs) > 0);
     drop(pool);
     assert_eq!(tp.held(), 0);
 }
 
 #[test]
 fn invalid_handles_are_refused() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let h = pool.alloc(100).unwrap();
     let mut b = [0u8; PAGE_SIZE];
@@ -162,7 +151,7 @@ fn invalid_handles_are_refused() {
 
 #[test]
 fn blocks_fill_before_new_ones_and_attach_lazily() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = straddling_class();
     let per_page = PAGE_SIZE / info.size;
@@ -175,15 +164,15 @@ fn blocks_fill_before_new_ones_and_attach_lazily() {
     // The next slot straddles into page 2, which gets attached.
     hs.push(pool.alloc(info.size).unwrap());
     assert_eq!(class_pages(&pool, c), 2);
-    while hs.len() < info.slots {
+    while hs.len() < info.objs {
         hs.push(pool.alloc(info.size).unwrap());
     }
     let st = pool.class_stats(c).unwrap();
     assert_eq!(
         (st.zspages, st.pages, st.objs_in_use),
-        (1, info.pages, info.slots)
+        (1, info.pages, info.objs)
     );
-    assert_eq!(st.objs_allocated, info.slots);
+    assert_eq!(st.objs_allocated, info.objs);
     // Full: the next object starts a second block with one page.
     hs.push(pool.alloc(info.size).unwrap());
     let st = pool.class_stats(c).unwrap();
@@ -207,10 +196,10 @@ fn blocks_fill_before_new_ones_and_attach_lazily() {
 
 #[test]
 fn empty_blocks_are_freed_or_kept_as_spare() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = straddling_class();
-    let mut hs: Vec<_> = (0..info.slots + 1)
+    let mut hs: Vec<_> = (0..info.objs + 1)
         .map(|_| pool.alloc(info.size).unwrap())
         .collect();
     assert_eq!(pool.class_stats(c).unwrap().zspages, 2);
@@ -241,7 +230,7 @@ fn empty_blocks_are_freed_or_kept_as_spare() {
         ClassStats {
             size: info.size,
             pages_per_zspage: info.pages,
-            objs_per_zspage: info.slots,
+            objs_per_zspage: info.objs,
             ..ClassStats::default()
         }
     );
@@ -251,29 +240,14 @@ fn empty_blocks_are_freed_or_kept_as_spare() {
 
 #[test]
 fn provider_failure_is_clean() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let mut live = Vec::new();
-    for budget in [0usize, 1, 2, 3, 5, 8] {
-        tp.budget.store(budget, Ordering::Relaxed);
-        for len in [50, 700, 3000, 4096] {
-            if let Ok(h) = pool.alloc(len) {
-                pool.write(h, &pattern(h, len)).unwrap();
-                live.push(h);
-            }
-            assert_eq!(pool.total_pages(), tp.held());
-        }
-    }
-    tp.budget.store(usize::MAX, Ordering::Relaxed);
-    for &h in &live {
-        check(&pool, h);
-    }
-    assert_eq!(pool.alloc(4096).map(|_| ()), Ok(()));
+    testing::provider_failure_is_clean(&pool, &tp);
 }
 
 #[test]
 fn attach_failure_is_clean() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = straddling_class();
     let per_page = PAGE_SIZE / info.size;
@@ -314,25 +288,15 @@ fn attach_failure_is_clean() {
 #[test]
 #[cfg_attr(miri, ignore = "60000 objects: too slow under Miri")]
 fn density_of_uniform_objects() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let mut bytes = 0;
-    for i in 0..60000usize {
-        let len = 300 + (i * 7919) % 3000;
-        pool.alloc(len).unwrap();
-        bytes += len;
-    }
-    let pool_bytes = pool.total_pages() * PAGE_SIZE;
-    println!(
-        "zblock uniform 300..3300: {:.2}% over",
-        (pool_bytes as f64 / bytes as f64 - 1.0) * 100.0
-    );
-    assert!(pool_bytes * 100 <= bytes * 105, "{pool_bytes} vs {bytes}");
+    let over = testing::uniform_density(&pool);
+    println!("zblock uniform 300..3300: {over:.2}% over");
 }
 
 #[test]
 fn stats_add_up() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let n = if cfg!(miri) { 200 } else { 3000 };
     let hs: Vec<_> = (0..n)

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Unit tests of the zsmalloc-style backend.
 
-use super::super::zpool::testing::{check, pattern, TestProvider};
+use super::super::zpool::testing::{self, check, pattern, HostProvider};
 use super::super::zpool::SpinLockHost;
 use super::*;
 use class::ClassInfo;
 
-type Pool<'a> = ZsPool<&'a TestProvider, SpinLockHost>;
+type Pool<'a> = ZsPool<&'a HostProvider, SpinLockHost>;
 
 #[test]
 fn boundary_sizes() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     assert_eq!(pool.alloc(0), Err(AllocError::InvalidSize));
     assert_eq!(pool.alloc(PAGE_SIZE + 1), Err(AllocError::InvalidSize));
@@ -63,31 +63,18 @@ fn boundary_sizes() {
 
 #[test]
 fn straddling_objects_and_bounce() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     // 3000-byte objects: slots straddle pages.
     let hs: Vec<_> = (0..40).map(|_| pool.alloc(3000).unwrap()).collect();
-    let mut straddled = 0;
-    for &h in &hs {
-        pool.write(h, &pattern(h, 3000)).unwrap();
-    }
-    let mut bounce = [0u8; PAGE_SIZE];
-    for &h in &hs {
-        let bp = bounce.as_ptr() as usize;
-        let used_bounce = pool
-            .read(h, &mut bounce, |s| s.as_ptr() as usize == bp)
-            .unwrap();
-        straddled += usize::from(used_bounce);
-        check(&pool, h);
-    }
-    assert!(straddled > 0);
+    assert!(testing::bounced(&pool, &hs) > 0);
     drop(pool);
     assert_eq!(tp.held(), 0);
 }
 
 #[test]
 fn invalid_handles_are_refused() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let h = pool.alloc(100).unwrap();
     let mut b = [0u8; PAGE_SIZE];
@@ -120,7 +107,7 @@ fn invalid_handles_are_refused() {
 // the same code there.
 #[cfg_attr(miri, ignore)]
 fn compaction_frees_sparse_zspages() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     // Enough objects that whole-zspage granularity (up to 12 pages) matters
     // little.
@@ -163,24 +150,9 @@ fn compaction_frees_sparse_zspages() {
 
 #[test]
 fn provider_failure_is_clean() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let mut live = Vec::new();
-    for budget in [0usize, 1, 2, 3, 5, 8] {
-        tp.budget.store(budget, Ordering::Relaxed);
-        for len in [50, 700, 3000, 4096] {
-            if let Ok(h) = pool.alloc(len) {
-                pool.write(h, &pattern(h, len)).unwrap();
-                live.push(h);
-            }
-            assert_eq!(pool.total_pages(), tp.held());
-        }
-    }
-    tp.budget.store(usize::MAX, Ordering::Relaxed);
-    for &h in &live {
-        check(&pool, h);
-    }
-    assert_eq!(pool.alloc(4096).map(|_| ()), Ok(()));
+    testing::provider_failure_is_clean(&pool, &tp);
 }
 
 #[test]
@@ -188,18 +160,9 @@ fn provider_failure_is_clean() {
 // the same code there.
 #[cfg_attr(miri, ignore)]
 fn density_of_uniform_objects() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
-    let mut bytes = 0;
-    for i in 0..60000usize {
-        let len = 300 + (i * 7919) % 3000;
-        pool.alloc(len).unwrap();
-        bytes += len;
-    }
-    let pool_bytes = pool.total_pages() * PAGE_SIZE;
-    // Uniform 300..3300-byte objects are a worst case for 16-byte classes;
-    // see the README for the lab's numbers on real data.
-    assert!(pool_bytes * 100 <= bytes * 105, "{pool_bytes} vs {bytes}");
+    testing::uniform_density(&pool);
 }
 
 /// A class whose zspages have several pages and whose slots straddle pages.
@@ -217,7 +180,7 @@ fn class_pages(pool: &Pool, c: usize) -> usize {
 
 #[test]
 fn pages_are_attached_lazily() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = lazy_class();
     let len = info.size - OBJ_HEADER;
@@ -282,7 +245,7 @@ fn pages_are_attached_lazily() {
 
 #[test]
 fn attach_failure_is_clean() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = lazy_class();
     let len = info.size - OBJ_HEADER;
@@ -333,7 +296,7 @@ fn attach_failure_is_clean() {
 
 #[test]
 fn compaction_uses_only_attached_slots() {
-    let tp = TestProvider::new();
+    let tp = HostProvider::new();
     let pool = Pool::new(&tp).unwrap();
     let (c, info) = lazy_class();
     let len = info.size - OBJ_HEADER;
