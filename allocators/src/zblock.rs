@@ -240,12 +240,11 @@ impl<P: PageProvider, L: PoolLock> ZblockPool<P, L> {
     ///
     /// `p` is a record of `self.blocks`.
     unsafe fn as_block(&self, p: NonNull<u8>) -> &Block {
-        // SAFETY: a record is BLOCK_SIZE bytes at an 8-aligned offset of a
-        // live table page (caller contract), which stays until the table is
-        // released in `drop(&mut self)`. Every field of `Block` is an atomic
-        // integer, so any bytes are a valid value and shared references may
-        // coexist with other threads' atomic stores (and the table's own
-        // store to the first word).
+        // A record is BLOCK_SIZE bytes at an 8-aligned offset of a live table
+        // page (caller contract), kept until `drop(&mut self)`; every field of
+        // `Block` is atomic, so any bytes are valid and shared references may
+        // coexist with other threads' stores (and the table's first word).
+        // SAFETY: As above: aligned, live for `&self`, valid for any bytes.
         unsafe { &*p.as_ptr().cast::<Block>() }
     }
 
@@ -395,11 +394,12 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
             return Ok(());
         }
         match self.locate(h)? {
-            // SAFETY: the slot is allocated to this handle, lies in
-            // attached pages that stay while it is allocated, and nobody
-            // else uses it now (driver contract); `locate` checked that
-            // `len` fits the slot and split it at the page boundary.
-            Loc::One(p) => unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) },
+            // `locate` checked that `len` fits the slot, within one page.
+            Loc::One(p) => {
+                // SAFETY: The slot is this handle's, in pages kept while it
+                // is allocated; nobody else uses it now (driver contract).
+                unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) }
+            }
             Loc::Two(p, first, q) => {
                 let (a, b) = data
                     .split_at_checked(first)
@@ -434,9 +434,8 @@ impl<P: PageProvider, L: PoolLock> Zpool for ZblockPool<P, L> {
         }
         match self.locate(h)? {
             Loc::One(p) => {
-                // SAFETY: the object's bytes in one attached page, which
-                // stays while the object is allocated; no writer now
-                // (driver contract).
+                // SAFETY: The object's bytes in one page, kept while it is
+                // allocated; no writer now (driver contract).
                 let s = unsafe { core::slice::from_raw_parts(p, len) };
                 Ok(f(s))
             }

@@ -381,9 +381,8 @@ impl<P: PageProvider, L: PoolLock, H: PageHeader> Zpool for ChunkedPool<P, L, H>
             return Err(AccessError::LengthMismatch);
         }
         let pin = self.pin(h)?;
-        // SAFETY: `h.len() == data.len()` bytes at `pin.ptr` lie in a page
-        // that stays allocated while pinned (`Pinned` invariant); the driver
-        // does not use this handle concurrently.
+        // SAFETY: `data.len()` bytes at `pin.ptr`, in a page kept while pinned
+        // (`Pinned` invariant); the driver does not use `h` concurrently.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pin.ptr, data.len()) };
         Ok(())
     }

@@ -146,9 +146,8 @@ unsafe impl PageHeader for Header {
     }
 
     unsafe fn put(h: *mut Self, c: u8) -> Option<u8> {
-        // SAFETY: caller contract: pool lock held, `h` live. Fields are
-        // written through the pointer, never through a `&mut Header` (see
-        // the invariant).
+        // SAFETY: Pool lock held, `h` live (caller contract); fields are
+        // written through the pointer, never a `&mut Header` (invariant).
         unsafe {
             let (first, last) = ((*h).first, (*h).last);
             if (*h).middle == 0 {
