@@ -112,7 +112,10 @@ run_fio() {
 }
 
 # counts_ok DESC FILE: the verdict of a background loop that left "DONE
-# FAILED" in FILE: it must have done something and nothing failed.
+# FAILED" in FILE: it must have done something and nothing failed. A loop
+# that runs beside a workload writes FILE after each round and is waited
+# for (wait_until) before the workload starts, so "done" is at least 1
+# however the scheduler runs it; 0 means the loop never completed a round.
 counts_ok() {
     set -- "$1" $(cat "$2" 2>/dev/null)
     if [ "${2:-0}" -gt 0 ] && [ "${3:-1}" = 0 ]; then
@@ -126,6 +129,30 @@ counts_ok() {
 uptime_cs() { awk '{split($1, a, "."); print a[1] * 100 + a[2]}' /proc/uptime; }
 # secs_since CS: the seconds since uptime_cs said CS, as "S.CC".
 secs_since() { d=$(($(uptime_cs) - $1)); echo "$((d / 100)).$(printf %02d $((d % 100)))"; }
+
+# wait_until SECS SHELL-CONDITION: polls the condition every 0.1 s until
+# it holds (returns 0) or SECS seconds have passed (returns 1). For a state
+# another process reaches in its own time (a job opening the device, a
+# background loop's first round): the bound is generous, since TCG on a
+# loaded host can be many times slower, and the wait ends as soon as the
+# state is there.
+wait_until() {
+    local end=$(($(uptime_cs) + $1 * 100))
+    shift
+    while ! eval "$*"; do
+        [ "$(uptime_cs)" -lt $end ] || return 1
+        usleep 100000
+    done
+}
+
+# pcp_kib: free pages on the per-CPU lists, in KiB. MemFree (and with it
+# MemAvailable) leaves them out, and what the lists hold changes by
+# megabytes from one moment to the next (2 to 22 MiB in these guests), so a
+# difference of MemFree between two moments is that noise plus what was
+# really allocated.
+pcp_kib() { awk '$1 == "count:" {n += $2} END {print n * 4}' /proc/zoneinfo; }
+# free_kib: MemFree plus the per-CPU lists: every free page, in KiB.
+free_kib() { awk -v p="$(pcp_kib)" '/^MemFree:/ {print $2 + p}' /proc/meminfo; }
 
 # oom_mark; no_oom DESC: no OOM kill in the kernel log since the last
 # oom_mark (since boot without one), so one case's kill is not blamed on

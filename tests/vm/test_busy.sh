@@ -6,15 +6,14 @@
 # nothing holds the device, reset and hot_remove succeed.
 . /tests/lib.sh
 
-# Attempts of each refused write per holder (racing fio in the fio case,
-# which writes for a fixed time, verifying as it goes, so that it holds the
-# device however slow the kernel is).
-# fio runs 30 s in both variants: on a loaded host the debug kernel can
-# take over 16 s to have all four jobs running, and the attempts need them
-# all holding the device at once.
-FIO_S=30
+# Attempts of each refused write per holder. In the fio case every attempt
+# is made while fio's four jobs hold the device: fio writes (verifying as it
+# goes) until the script tells it to stop, however slow the kernel is.
 if [ "$SMOKE" = 1 ]; then TRIES=2; FIO_MB=8; else TRIES=40; FIO_MB=64; fi
-note "sizes: $TRIES attempts per holder, fio for $FIO_S s over $FIO_MB MiB"
+# A generous bound on the wait for fio's four jobs: on a loaded host the
+# debug kernel took over 16 s to have them all running.
+FIO_START_S=300
+note "sizes: $TRIES attempts per holder, fio over $FIO_MB MiB"
 
 DISK_MB=128
 PAT_PAGES=1024
@@ -106,7 +105,11 @@ else
 fi
 unchanged "swap"
 
-note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB, for $FIO_S s)"
+note "--- holder: fio (4 jobs, random writes with crc32c verify, from 32 MiB, until told to stop)"
+# time_based with a runtime far beyond any VM timeout: the jobs keep the
+# device open until /tmp/busy.stop exists (fio's --trigger-file), so no
+# attempt can race the jobs ending by themselves. Stopped that way fio
+# saves its verify state, into /tmp (--aux-path).
 cat > /tmp/busy.fio <<EOF
 [global]
 filename=$DEV
@@ -119,7 +122,7 @@ verify=crc32c
 verify_fatal=1
 verify_backlog=64
 time_based=1
-runtime=$FIO_S
+runtime=86400
 refill_buffers=1
 buffer_compress_percentage=50
 numjobs=4
@@ -137,31 +140,22 @@ openers() {
         cur != skip && $NF == dev { n++ }
         END { print n + 0 }'
 }
-fstart=$(date +%s)
-fio /tmp/busy.fio > /tmp/busy.out 2>&1 &
+rm -f /tmp/busy.stop
+fstart=$(uptime_cs)
+fio --aux-path=/tmp --trigger-file=/tmp/busy.stop /tmp/busy.fio > /tmp/busy.out 2>&1 &
 fpid=$!
-# Wait until the four jobs have the device open: fio's parent opens it
-# for a moment first (once per job), and a job closes it when it ends, so
-# the attempts run only while all four jobs hold it.
-n=0; seen=0
-while [ $n -lt 300 ]; do
-    [ "$(openers)" -ge 4 ] && { seen=1; break; }
-    kill -0 $fpid 2>/dev/null || break
-    usleep 100000
-    n=$((n + 1))
-done
-if [ $seen = 1 ]; then
-    # Every attempt is made while the four jobs hold the device.
-    # The jobs all stop together when their time is up: stop the attempts
-    # half way through fio's time (counted from its start: on a loaded host
-    # the wait above can take much of it), so that none races the jobs
-    # closing the device.
-    deadline=$((fstart + FIO_S / 2))
-    refuse "fio" '[ $(date +%s) -lt $deadline ] && [ "$(openers)" -ge 4 ]'
-    kill -0 $fpid 2>/dev/null && note "fio: still running after $i attempts" || note "fio ended after $i attempts"
+# Wait until the four jobs have the device open: fio's parent opens it for
+# a moment first (once per job). A job closes it only when told to stop or
+# when it fails; the attempts stop as soon as fewer than four hold it, and
+# all TRIES must be made.
+if wait_until $FIO_START_S '[ "$(openers)" -ge 4 ] || ! kill -0 $fpid 2>/dev/null' && kill -0 $fpid 2>/dev/null; then
+    note "fio: four jobs hold $DEV after $(secs_since $fstart) s"
+    refuse "fio" '[ "$(openers)" -ge 4 ]'
+    expect_eq "fio: every attempt made while the four jobs held $DEV (attempts)" "$i" "$TRIES"
 else
-    fail "fio: its four jobs were never seen holding $DEV at once (fio $(kill -0 $fpid 2>/dev/null && echo running || echo ended))"
+    fail "fio: its four jobs were not seen holding $DEV at once within $FIO_START_S s (fio $(kill -0 $fpid 2>/dev/null && echo running || echo ended))"
 fi
+touch /tmp/busy.stop
 wait $fpid
 fio_verdict "fio: exit 0, all 4 jobs verified their data" 4 $? "$(cat /tmp/busy.out)"
 unchanged "fio"

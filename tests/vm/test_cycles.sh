@@ -30,16 +30,14 @@ DEPOT=/sys/kernel/debug/stackdepot/stats
 depot_kib() {
     if [ -r $DEPOT ]; then awk '/^pools:/ {print $2 * 16}' $DEPOT; else echo 0; fi
 }
-# Free pages on the per-CPU lists, in KiB. MemFree leaves them out, and
-# what the lists hold changes by megabytes from one moment to the next (2
-# to 10 MiB in these guests), more than the 1% the check allows.
-pcp_kib() { awk '$1 == "count:" {n += $2} END {print n * 4}' /proc/zoneinfo; }
+# memfree: free memory in KiB, the per-CPU lists included (pcp_kib in
+# lib.sh: what they hold moves by more than the 1% the check allows).
 memfree() {
     drop_caches; sleep 1; drop_caches
     if [ -e $KML ]; then
         awk -v d="$(depot_kib)" -v p="$(pcp_kib)" '/^(MemFree|Slab):/ {n += $2} END {print n + d + p}' /proc/meminfo
     else
-        awk -v p="$(pcp_kib)" '/^MemFree/ {print $2 + p}' /proc/meminfo
+        free_kib
     fi
 }
 # MemFree once it stops moving: in the first half minute after boot it
@@ -168,8 +166,16 @@ check "rmmod" unload
 check "no $DRV module left" sh -c "! grep -q '^$DRV ' /proc/modules"
 
 free1=$(settled_memfree)
-note "free memory at end: $free1 kB (start $free0 kB, $((free0 - free1)) kB less); $(meminfo)"
-expect_num "free memory back within 1% of the start" "$free1" -ge "$((free0 - free0 / 100))"
+want=$((free0 - free0 / 100))
+# Memory the cycles freed late (RCU callbacks, deferred work, which a
+# loaded host slows down) comes back within a bounded wait; leaked memory
+# never does. Up to a minute more, in samples 2 s apart.
+k=0
+while [ "$free1" -lt $want ] && [ $k -lt 20 ]; do
+    sleep 2; free1=$(memfree); k=$((k + 1))
+done
+note "free memory at end: $free1 kB (start $free0 kB, $((free0 - free1)) kB less; $k more samples); $(meminfo)"
+expect_num "free memory back within 1% of the start" "$free1" -ge "$want"
 
 if [ -e $KML ]; then
     # kmemleak reports only objects older than 5 s; two scans, as its

@@ -64,8 +64,12 @@ if [ $avail -gt $TARGET_MB ]; then
 fi
 note "MemAvailable $avail MiB before the ballast; after: $(grep -E 'MemAvailable|Shmem:' /proc/meminfo | tr -s ' \n' ' ')"
 t0=$(date +%s)
+# memhog's pattern seed: one per case, the same in every run, so a failure
+# repeats with the same data (it was the clock's seconds, mod 1000).
+seed=100
 for tag in $CASES; do
     alloc=${tag%/*}
+    seed=$((seed + 1))
     dev_init $SYS 1G $tag
     swap_on
     # The memory memhog can get: MemAvailable plus Shmem, since the
@@ -74,9 +78,9 @@ for tag in $CASES; do
     avail=$(awk '/MemAvailable|Shmem:/ {n += $2} END {print int(n / 1024)}' /proc/meminfo)
     f=$(factor $alloc)
     size=$((avail * f / 10))
-    note "$tag: MemAvailable + Shmem ${avail} MiB, memhog ${size} MiB (x$f/10), $PASSES passes"
+    note "$tag: MemAvailable + Shmem ${avail} MiB, memhog ${size} MiB (x$f/10), $PASSES passes, seed $seed"
     oom_mark
-    memhog_run "$tag" "$size" --passes $PASSES --prefix 256 --seed $(($(date +%s) % 1000))
+    memhog_run "$tag" "$size" --passes $PASSES --prefix 256 --seed $seed
     if [ "$SMOKE" = 1 ]; then
         # memhog is only 1.2x the available memory here, and that memory
         # includes Shmem, which can go to swap in memhog's place, so only
