@@ -76,6 +76,12 @@ read -ra qargs <<< "${RZ_VM_QEMU_ARGS:-}"
 # KASAN shadow bounds follow pgtable_l5_enabled(), which reads those bits).
 extra=
 [ "$RZ_FLAVOR" != debug ] || extra=" no5lvl"
+# Under TCG on a busy host a vCPU can go unscheduled for many seconds of
+# host (and so guest) time. The soft-lockup and RCU-stall detectors (20 s
+# and 21 s by default on Debian's kernel) would then print a splat for
+# the host's load, not the guest's code; a real lockup still shows within
+# the VM timeout (soft lockup after 2 x 60 s, RCU stall after 300 s).
+extra="$extra watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|inconsistent lock state|suspicious RCU|unreferenced object|Call Trace:'
 
 # What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.

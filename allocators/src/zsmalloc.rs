@@ -216,10 +216,7 @@ impl<P: PageProvider, L: PoolLock> ZsPool<P, L> {
         }
         let id = u32::try_from(e >> E_ID_SHIFT).ok()?;
         let obj = (e >> E_OBJ_SHIFT) & E_OBJ_MASK;
-        if !self.descs.is_live(id as usize) {
-            return None;
-        }
-        let d = zspage::desc(&self.descs, id)?;
+        let d = zspage::live_desc(&self.descs, id)?;
         let info = CLASSES.get(c)?;
         // For a valid handle `d` belongs to class `c` (see the `Zpool` contract
         // about stale handles).

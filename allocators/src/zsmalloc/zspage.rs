@@ -141,6 +141,16 @@ pub(crate) fn desc<L: PoolLock>(descs: &RecordTable<L, DESC_SIZE>, id: u32) -> O
     descs.get(id as usize).map(|p| p.as_ptr().cast::<Zspage>())
 }
 
+/// Descriptor `id` if it is allocated (one walk of the table).
+pub(crate) fn live_desc<L: PoolLock>(
+    descs: &RecordTable<L, DESC_SIZE>,
+    id: u32,
+) -> Option<*mut Zspage> {
+    descs
+        .get_live(id as usize)
+        .map(|p| p.as_ptr().cast::<Zspage>())
+}
+
 /// Pointer to byte `off` of the zspage's byte stream.
 ///
 /// # Safety
