@@ -90,11 +90,13 @@ for tag in $CASES; do
         want=$(((size - avail) * 1024 / 2))
         expect_num "$tag: memhog's VmSwap peak in kB exceeds half of its excess over the available memory" "$MEMHOG_SWAP" -gt $want
     else
-        # 2/3 of the available memory, or a third of memhog if that is
+        # 2/3 of the available memory, or a quarter of memhog if that is
         # less (the debug kernel's 1.1x and 1.3x, where most of Shmem is the
-        # unswappable ballast: there the peak was 49% of memhog in runs with
-        # the swap reserve, as the pool itself takes memory memhog had).
-        want=$((avail * 2 / 3)); [ $((size / 3)) -lt $want ] && want=$((size / 3))
+        # unswappable ballast and only memhog's excess over the available
+        # memory is sure to be swapped: the peak was 49% of memhog in runs
+        # with the swap reserve, but 33% for zblock/lz4 at 1.1x, as the pool
+        # itself takes memory memhog had).
+        want=$((avail * 2 / 3)); [ $((size / 4)) -lt $want ] && want=$((size / 4))
         expect_num "$tag: memhog's VmSwap peak in kB exceeds $want MiB" "$MEMHOG_SWAP" -gt $((want * 1024))
     fi
     if [ "$alloc" != default ]; then
