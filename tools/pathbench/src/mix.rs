@@ -6,7 +6,7 @@ use crate::data::{splitmix, stored, unpack, DataSet, Obj};
 use crate::pages::{fresh_pages, HostPages, Pool};
 use crate::passes::store;
 use crate::timing::ticks;
-use allocators::{Backend, PAGE_SIZE};
+use allocators::{Backend, Handle, PAGE_SIZE};
 use std::time::Instant;
 
 /// fio's mixed job natively: `threads` threads, each owning its share of
@@ -28,23 +28,9 @@ pub fn churn(b: Backend, set: &DataSet, objs: &[Obj], threads: usize, ops: usize
             let pool = &pool;
             s.spawn(move || {
                 let mut rng = 0x1234 + k as u64;
-                let mut buf = vec![0u8; 2 * PAGE_SIZE];
-                let mut bounce = [0u8; PAGE_SIZE];
-                let mut dst = [0u8; PAGE_SIZE];
+                let mut m = Mixer::new();
                 for _ in 0..ops / threads {
-                    let r = splitmix(&mut rng);
-                    let i = (r >> 8) as usize % hs.len();
-                    if r % 10 < 7 {
-                        pool.read(hs[i], &mut bounce, |src| unpack(src, &mut dst))
-                            .expect("read");
-                    } else {
-                        let p = &set.pages[(r >> 32) as usize % set.pages.len()];
-                        let data = stored(p, &mut buf);
-                        let h = pool.alloc(data.len()).expect("alloc");
-                        pool.write(h, data).expect("write");
-                        pool.free(hs[i]);
-                        hs[i] = h;
-                    }
+                    m.step(pool, set, hs, &mut rng, || 0);
                 }
             });
         }
@@ -84,34 +70,17 @@ pub fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> Samples
                 let pool = &pool;
                 s.spawn(move || {
                     let mut rng = 0x4321 + k as u64;
-                    let mut buf = vec![0u8; 2 * PAGE_SIZE];
-                    let mut bounce = [0u8; PAGE_SIZE];
-                    let mut dst = [0u8; PAGE_SIZE];
+                    let mut m = Mixer::new();
                     let (mut a, mut f, mut o) = (
                         Vec::with_capacity(ops / 3),
                         Vec::with_capacity(ops / 3),
                         Vec::with_capacity(ops / 3),
                     );
                     for _ in 0..ops / THREADS {
-                        let r = splitmix(&mut rng);
-                        let i = (r >> 8) as usize % hs.len();
-                        if r % 10 < 7 {
-                            pool.read(hs[i], &mut bounce, |src| unpack(src, &mut dst))
-                                .expect("read");
-                        } else {
-                            let p = &set.pages[(r >> 32) as usize % set.pages.len()];
-                            let data = stored(p, &mut buf);
-                            let t0 = ticks();
-                            let h = pool.alloc(data.len()).expect("alloc");
-                            let t1 = ticks();
-                            pool.write(h, data).expect("write");
-                            let t2 = ticks();
-                            pool.free(hs[i]);
-                            let t3 = ticks();
+                        if let Some([t0, t1, t2, t3]) = m.step(pool, set, hs, &mut rng, ticks) {
                             a.push(t1 - t0);
                             f.push(t3 - t2);
                             o.push(t3 - t0);
-                            hs[i] = h;
                         }
                     }
                     (a, f, o)
@@ -129,4 +98,55 @@ pub fn latencies(b: Backend, set: &DataSet, objs: &[Obj], ops: usize) -> Samples
         pool.free(h);
     }
     (allocs, frees, overwrites)
+}
+
+/// One thread's buffers for the mixed job.
+struct Mixer {
+    buf: Vec<u8>,
+    bounce: [u8; PAGE_SIZE],
+    dst: [u8; PAGE_SIZE],
+}
+
+impl Mixer {
+    fn new() -> Self {
+        Mixer {
+            // A compressed page may exceed a page before it is kept whole.
+            buf: vec![0u8; 2 * PAGE_SIZE],
+            bounce: [0u8; PAGE_SIZE],
+            dst: [0u8; PAGE_SIZE],
+        }
+    }
+
+    /// One random operation on `hs`: a load (70%) or an overwrite (compress
+    /// a page, alloc + write it, free the old object). For an overwrite,
+    /// returns `clock()` before and after the alloc and before and after
+    /// the free (a clock that returns 0 costs nothing when inlined).
+    fn step(
+        &mut self,
+        pool: &Pool<'_>,
+        set: &DataSet,
+        hs: &mut [Handle],
+        rng: &mut u64,
+        clock: impl Fn() -> u64,
+    ) -> Option<[u64; 4]> {
+        let r = splitmix(rng);
+        let i = (r >> 8) as usize % hs.len();
+        if r % 10 < 7 {
+            let dst = &mut self.dst;
+            pool.read(hs[i], &mut self.bounce, |src| unpack(src, dst))
+                .expect("read");
+            return None;
+        }
+        let p = &set.pages[(r >> 32) as usize % set.pages.len()];
+        let data = stored(p, &mut self.buf);
+        let t0 = clock();
+        let h = pool.alloc(data.len()).expect("alloc");
+        let t1 = clock();
+        pool.write(h, data).expect("write");
+        let t2 = clock();
+        pool.free(hs[i]);
+        let t3 = clock();
+        hs[i] = h;
+        Some([t0, t1, t2, t3])
+    }
 }
