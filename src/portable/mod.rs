@@ -8,7 +8,9 @@
 //! Siblings are reached with `super::`, the allocators with
 //! `crate::allocators`, which both crates provide.
 
+pub mod blocks;
 pub mod parse;
+pub mod postproc;
 pub mod same_filled;
 pub mod slot;
 pub mod slot_table;

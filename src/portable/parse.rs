@@ -46,7 +46,7 @@ pub const ZRAM_MAX_ALGO_NAME_SZ: usize = 128;
 
 /// The bytes of `buf` up to (not including) the first NUL, i.e. what a C
 /// string function would see.
-fn c_str(buf: &[u8]) -> &[u8] {
+pub(super) fn c_str(buf: &[u8]) -> &[u8] {
     match buf.iter().position(|&b| b == 0) {
         Some(n) => buf.get(..n).unwrap_or(buf),
         None => buf,
@@ -60,7 +60,7 @@ const fn is_space(b: u8) -> bool {
 }
 
 /// The kernel's `skip_spaces()`.
-fn skip_spaces(s: &[u8]) -> &[u8] {
+pub(super) fn skip_spaces(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|&&b| is_space(b)).count();
     s.get(n..).unwrap_or(&[])
 }
@@ -319,11 +319,11 @@ pub struct AlgorithmParams<'a> {
 }
 
 /// One `param[=value]` token split off by [`next_arg`].
-struct Arg<'a> {
+pub(super) struct Arg<'a> {
     /// Text before the first `=` (whole token if there is none).
-    param: &'a [u8],
+    pub(super) param: &'a [u8],
     /// Text after the first `=`, quotes removed; `None` without `=`.
-    val: Option<&'a [u8]>,
+    pub(super) val: Option<&'a [u8]>,
 }
 
 /// Drop one trailing `"` from `s`; report whether one was dropped.
@@ -337,7 +337,7 @@ fn strip_quote(s: &[u8]) -> (&[u8], bool) {
 /// The kernel's `next_arg()`: split the first whitespace-separated token
 /// (double quotes protect spaces) into `param` and `val`, and return the
 /// rest with leading spaces skipped. `args` must not start with a space.
-fn next_arg(args: &[u8]) -> (Arg<'_>, &[u8]) {
+pub(super) fn next_arg(args: &[u8]) -> (Arg<'_>, &[u8]) {
     let mut a = args;
     let mut in_quote = false;
     let mut quoted = false;

@@ -57,14 +57,34 @@ pub const FLAG_HUGE: usize = 1 << (SIZE_BITS + 3);
 pub const FLAG_IDLE: usize = 1 << (SIZE_BITS + 4);
 /// Recompression could not shrink the page (zram's `ZRAM_INCOMPRESSIBLE`).
 pub const FLAG_INCOMPRESSIBLE: usize = 1 << (SIZE_BITS + 5);
-/// Bits from here up to bit 31 are free for later states (writeback,
-/// post-processing, compressor priority), keeping 32-bit `usize` targets.
-pub const FLAG_FIRST_FREE: usize = 1 << (SIZE_BITS + 6);
+/// The page lives on the backing device (zram's `ZRAM_WB`): `handle` is the
+/// block index there; the size field and [`FLAG_HUGE`] still describe what
+/// was written (the compressed object, or the page itself).
+pub const FLAG_WB: usize = 1 << (SIZE_BITS + 6);
+/// Selected for post-processing (zram's `ZRAM_PP_SLOT`): writeback or
+/// recompression chose the slot and released its lock; any access or free
+/// clears the bit, which tells the post-processing the slot changed.
+pub const FLAG_PP: usize = 1 << (SIZE_BITS + 7);
+/// Lowest of the two bits of the compressor priority that stored the object
+/// (zram's `ZRAM_COMP_PRIORITY_BIT1`): 0 is `comp_algorithm`, 1 to 3 are
+/// `recomp_algorithm`s.
+pub const PRIO_SHIFT: u32 = SIZE_BITS + 8;
+/// Mask of the priority bits in `flags`.
+pub const PRIO_MASK: usize = 0b11 << PRIO_SHIFT;
+/// Bits from here up to bit 31 are free for later states, keeping 32-bit
+/// `usize` targets.
+pub const FLAG_FIRST_FREE: usize = 1 << (SIZE_BITS + 10);
+
+/// On 64-bit targets the upper half of `flags` holds the slot's last access
+/// time in seconds of boot time, as zram's `attr.ac_time` shares the lock
+/// word (`CONFIG_ZRAM_TRACK_ENTRY_ACTIME`); 32-bit targets track none.
+#[cfg(target_pointer_width = "64")]
+const ACTIME_SHIFT: u32 = 32;
 
 /// Auxiliary flags callers may test, set and clear through the guard;
 /// they do not change what the slot contains and are cleared by
 /// [`SlotGuard::set`] and [`SlotGuard::take`] (like zram's `slot_free()`).
-pub const AUX_FLAGS: usize = FLAG_IDLE | FLAG_INCOMPRESSIBLE;
+pub const AUX_FLAGS: usize = FLAG_IDLE | FLAG_INCOMPRESSIBLE | FLAG_PP;
 
 // All flag bits must fit a 32-bit `usize`.
 const _: () = assert!(FLAG_FIRST_FREE <= 1 << 31);
@@ -72,8 +92,8 @@ const _: () = assert!(FLAG_FIRST_FREE <= 1 << 31);
 // and never include the lock. A local, not a named constant: rustc 1.85
 // counts a constant read only here as dead code.
 const _: () = {
-    let content = SIZE_MASK | FLAG_SAME | FLAG_STORED | FLAG_HUGE;
-    assert!(content < FLAG_IDLE && content & FLAG_LOCK == 0);
+    let content = SIZE_MASK | FLAG_SAME | FLAG_STORED | FLAG_HUGE | FLAG_WB;
+    assert!(content & (FLAG_LOCK | AUX_FLAGS | PRIO_MASK) == 0);
 };
 // Two words per slot, as zram's table entry without debug fields.
 const _: () = assert!(core::mem::size_of::<Slot>() == 2 * core::mem::size_of::<usize>());
@@ -102,6 +122,16 @@ pub enum SlotContent {
         /// Object size in bytes, at most [`MAX_OBJECT_SIZE`].
         size: usize,
         /// The object is the uncompressed page (zram's huge page).
+        huge: bool,
+    },
+    /// The page was written to block `block` of the backing device.
+    Written {
+        /// Block index (in pages) on the backing device.
+        block: usize,
+        /// Bytes of the object that was written: its compressed length, or
+        /// a page for a huge one or when the page was written decompressed.
+        size: usize,
+        /// The object was the uncompressed page.
         huge: bool,
     },
 }
@@ -230,6 +260,12 @@ impl<W: SlotWaiter> SlotGuard<'_, W> {
                 size: self.flags & SIZE_MASK,
                 huge: self.flags & FLAG_HUGE != 0,
             }
+        } else if self.flags & FLAG_WB != 0 {
+            SlotContent::Written {
+                block: handle,
+                size: self.flags & SIZE_MASK,
+                huge: self.flags & FLAG_HUGE != 0,
+            }
         } else {
             SlotContent::Empty
         }
@@ -237,10 +273,11 @@ impl<W: SlotWaiter> SlotGuard<'_, W> {
 
     /// Whether the slot holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.flags & (FLAG_SAME | FLAG_STORED) == 0
+        self.flags & (FLAG_SAME | FLAG_STORED | FLAG_WB) == 0
     }
 
-    /// Make the slot hold `content`, clearing the aux flags.
+    /// Make the slot hold `content`, clearing the aux flags, the priority
+    /// and the access time (zram's `slot_free()` does the same).
     ///
     /// The previous content is forgotten: [`take`](Self::take) it first (or
     /// use [`replace`](Self::replace)) to free its allocator handle.
@@ -256,6 +293,13 @@ impl<W: SlotWaiter> SlotGuard<'_, W> {
                 }
                 let huge = if huge { FLAG_HUGE } else { 0 };
                 (handle, FLAG_STORED | huge | size)
+            }
+            SlotContent::Written { block, size, huge } => {
+                if size > MAX_OBJECT_SIZE {
+                    return Err(EINVAL);
+                }
+                let huge = if huge { FLAG_HUGE } else { 0 };
+                (block, FLAG_WB | huge | size)
             }
         };
         self.slot.handle.store(handle, Ordering::Relaxed);
@@ -294,6 +338,43 @@ impl<W: SlotWaiter> SlotGuard<'_, W> {
     /// Clear the aux flags in `flag`; bits outside [`AUX_FLAGS`] are ignored.
     pub fn clear_flag(&mut self, flag: usize) {
         self.store_flags(self.flags & !(flag & AUX_FLAGS));
+    }
+
+    /// The priority of the compressor that made the stored object.
+    pub fn priority(&self) -> u32 {
+        ((self.flags & PRIO_MASK) >> PRIO_SHIFT) as u32
+    }
+
+    /// Records that the object was made by the compressor of `prio`
+    /// (0 to 3; higher bits are dropped).
+    pub fn set_priority(&mut self, prio: u32) {
+        let bits = ((prio as usize) << PRIO_SHIFT) & PRIO_MASK;
+        self.store_flags((self.flags & !PRIO_MASK) | bits);
+    }
+
+    /// Seconds of boot time at the last access (0: none since stored, or
+    /// a target without access times).
+    pub fn access_time(&self) -> u32 {
+        #[cfg(target_pointer_width = "64")]
+        {
+            (self.flags >> ACTIME_SHIFT) as u32
+        }
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            0
+        }
+    }
+
+    /// The page was read or written at `now` (seconds of boot time): it is
+    /// no longer idle nor selected for post-processing (zram's
+    /// `mark_slot_accessed()`).
+    pub fn mark_accessed(&mut self, now: u32) {
+        let flags = self.flags & !(FLAG_IDLE | FLAG_PP);
+        #[cfg(target_pointer_width = "64")]
+        let flags = (flags & ((1usize << ACTIME_SHIFT) - 1)) | ((now as usize) << ACTIME_SHIFT);
+        #[cfg(not(target_pointer_width = "64"))]
+        let _ = now;
+        self.store_flags(flags);
     }
 
     /// Raw `flags` word (lock bit included), e.g. for a debugfs dump.

@@ -276,3 +276,55 @@ fn disksize_rounding() {
     );
     assert_eq!(table_bytes(usize::MAX), None);
 }
+
+#[test]
+fn written_content_priority_and_access_time() {
+    let s = Slot::new();
+    let mut g = s.lock(&Spin);
+    let stored = SlotContent::Stored {
+        handle: 7,
+        size: 300,
+        huge: false,
+    };
+    assert_eq!(g.set(stored), Ok(()));
+    g.set_priority(2);
+    g.mark_accessed(1234);
+    g.set_flag(FLAG_IDLE | FLAG_PP);
+    assert_eq!(g.priority(), 2);
+    assert_eq!(g.access_time(), 1234);
+    assert_eq!(g.content(), stored);
+    // An access clears idle and the post-processing mark, not the priority.
+    g.mark_accessed(1300);
+    assert!(!g.test_flag(FLAG_IDLE) && !g.test_flag(FLAG_PP));
+    assert_eq!((g.priority(), g.access_time()), (2, 1300));
+    // Priorities beyond two bits are cut, other bits untouched.
+    g.set_priority(7);
+    assert_eq!(g.priority(), 3);
+    assert_eq!(g.content(), stored);
+    // Writing back replaces the content and forgets priority and time.
+    let wb = SlotContent::Written {
+        block: usize::MAX >> 1,
+        size: 300,
+        huge: true,
+    };
+    assert_eq!(g.replace(wb), Ok(stored));
+    assert_eq!(g.content(), wb);
+    assert!(!g.is_empty());
+    assert_eq!((g.priority(), g.access_time()), (0, 0));
+    g.mark_accessed(u32::MAX);
+    assert_eq!(g.access_time(), u32::MAX);
+    assert_eq!(g.content(), wb);
+    drop(g);
+    // The lock bit is unaffected by the access time in the upper half.
+    assert!(!s.is_locked());
+    let mut g = s.lock(&Spin);
+    assert_eq!(g.take(), wb);
+    assert_eq!(g.raw_flags(), FLAG_LOCK);
+    let too_big = SlotContent::Written {
+        block: 1,
+        size: MAX_OBJECT_SIZE + 1,
+        huge: false,
+    };
+    assert_eq!(g.set(too_big), Err(EINVAL));
+    assert!(g.is_empty());
+}
