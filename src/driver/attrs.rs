@@ -7,7 +7,7 @@
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
-use super::Device;
+use super::{wb_attrs::*, Device};
 use crate::{
     allocators::{Backend, PAGE_SIZE},
     glue::sysfs::{attr_groups, disk_attr},
@@ -16,9 +16,9 @@ use crate::{
 };
 
 // Modes as zram: world-readable, owner-writable; write-only is owner-only.
-const RO: u16 = 0o444;
-const WO: u16 = 0o200;
-const RW: u16 = 0o644;
+pub(super) const RO: u16 = 0o444;
+pub(super) const WO: u16 = 0o200;
+pub(super) const RW: u16 = 0o644;
 
 disk_attr!(DISKSIZE, c"disksize", RW, show: disksize_show, store: disksize_store);
 disk_attr!(INITSTATE, c"initstate", RO, show: initstate_show, store: no_store);
@@ -48,15 +48,23 @@ attr_groups!(pub(crate) DISK_GROUPS = [
     IO_STAT,
     MM_STAT,
     DEBUG_STAT,
+    BACKING_DEV,
+    IDLE,
+    WRITEBACK,
+    WRITEBACK_LIMIT,
+    WRITEBACK_LIMIT_ENABLE,
+    WRITEBACK_BATCH_SIZE,
+    COMPRESSED_WRITEBACK,
+    BD_STAT,
 ]);
 
 /// Stands in for the callback a read-only or write-only attribute lacks
 /// (never called: the glue installs no callback for it).
-fn no_show(_: &Device, _: &mut PageWriter<'_>) -> fmt::Result {
+pub(super) fn no_show(_: &Device, _: &mut PageWriter<'_>) -> fmt::Result {
     Ok(())
 }
 
-fn no_store(_: &Device, _: &[u8]) -> Result {
+pub(super) fn no_store(_: &Device, _: &[u8]) -> Result {
     Err(EINVAL)
 }
 

@@ -85,20 +85,35 @@ fn write_classes(d: &Arc<Device>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     })
 }
 
-/// One line per page holding data: index, stored bytes and flags
-/// (`s` same-filled, `h` huge), zram's `block_state` without access times.
+/// One line per page holding data, as zram's `block_state`: index, the
+/// last access time (seconds since boot, always `.000000`), and the flags
+/// `s` same-filled, `w` written back, `h` huge, `i` idle, `r` recompressed,
+/// `n` incompressible.
 fn write_block_state(d: &Arc<Device>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut ret = Ok(());
-    d.for_each_content(|index, content| {
+    d.for_each_state(|index, st| {
         if ret.is_err() {
             return;
         }
-        let (size, same, huge) = match content {
+        let (same, wb, huge) = match st.content {
             SlotContent::Empty => return,
-            SlotContent::Same(_) => (0, 's', '.'),
-            SlotContent::Stored { size, huge, .. } => (size, '.', if huge { 'h' } else { '.' }),
+            SlotContent::Same(_) => (true, false, false),
+            SlotContent::Stored { huge, .. } => (false, false, huge),
+            SlotContent::Written { huge, .. } => (false, true, huge),
         };
-        ret = writeln!(f, "{:12} {:5} {}{}", index, size, same, huge);
+        let flag = |on: bool, c: char| if on { c } else { '.' };
+        ret = writeln!(
+            f,
+            "{:12} {:12}.000000 {}{}{}{}{}{}",
+            index,
+            st.access_time,
+            flag(same, 's'),
+            flag(wb, 'w'),
+            flag(huge, 'h'),
+            flag(st.idle, 'i'),
+            flag(st.prio != 0, 'r'),
+            flag(st.incompressible, 'n'),
+        );
     });
     ret
 }

@@ -15,12 +15,13 @@
 //! registry mutex, the disk's `open_mutex`, the settings lock, then the
 //! I/O-path locks of `rw.rs`.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
 use crate::{
     allocators::{Backend, PAGE_SIZE},
     glue::{
+        backing::Backing,
         lifecycle::Lifecycle,
         pages::{self, KernelSlotTable, Pool},
         percpu::PerCpu,
@@ -41,6 +42,8 @@ pub(crate) struct Config {
     /// `algorithm_params level=`; `None` is the codec's default.
     pub(crate) level: Option<i32>,
     pub(crate) allocator: Backend,
+    /// `backing_dev`, opened; it moves into the store at `disksize`.
+    pub(crate) backing: Option<Backing>,
 }
 
 impl Config {
@@ -49,6 +52,7 @@ impl Config {
             codec: BACKENDS[0],
             level: None,
             allocator: Backend::Zsmalloc,
+            backing: None,
         }
     }
 }
@@ -74,6 +78,11 @@ pub(crate) struct Store {
     /// Bounce pages for sub-page I/O, one per CPU so that concurrent
     /// sub-page I/O does not serialise.
     pub(super) partial: PerCpu<PartialPage>,
+    /// The backing device, if `backing_dev` was set before `disksize`.
+    pub(crate) backing: Option<Backing>,
+    /// `compressed_writeback` as it was at `disksize`: written-back pages
+    /// hold the compressed object and are decompressed when read.
+    pub(crate) compressed_wb: bool,
 }
 
 impl Store {
@@ -89,6 +98,8 @@ impl Store {
             partial: PerCpu::new(c"rzram_partial", kernel::static_lock_class!(), || {
                 Ok(KVVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?)
             })?,
+            backing: None,
+            compressed_wb: false,
         })
     }
 
@@ -143,7 +154,25 @@ pub(crate) struct Device {
     /// `mem_limit` in pages; 0 means no limit.
     mem_limit: AtomicU64,
     pub(crate) stats: Stats,
+    /// Writeback settings; as zram, `reset` keeps them.
+    pub(crate) wb: WritebackSettings,
 }
+
+/// `writeback_limit_enable`, `writeback_limit`, `writeback_batch_size` and
+/// `compressed_writeback`. Written under the settings lock; read there too,
+/// except by sysfs `show`s, which only print them.
+pub(crate) struct WritebackSettings {
+    pub(crate) limit_enable: AtomicBool,
+    /// Pages (4 KiB units) writeback may still write while the limit is on.
+    pub(crate) limit: AtomicU64,
+    /// Writeback bios in flight at once.
+    pub(crate) batch_size: AtomicU32,
+    pub(crate) compressed: AtomicBool,
+}
+
+/// zram's default `writeback_batch_size`: enough bios in flight to keep a
+/// disk busy, few enough pages (128 KiB) to take from a short system.
+const WB_BATCH_DEFAULT: u32 = 32;
 
 impl Device {
     pub(crate) fn new(id: u32) -> impl PinInit<Self, Error> {
@@ -152,6 +181,12 @@ impl Device {
             life <- Lifecycle::new(Config::new()),
             mem_limit: AtomicU64::new(0),
             stats: Stats::new(),
+            wb: WritebackSettings {
+                limit_enable: AtomicBool::new(false),
+                limit: AtomicU64::new(0),
+                batch_size: AtomicU32::new(WB_BATCH_DEFAULT),
+                compressed: AtomicBool::new(false),
+            },
         })
     }
 
@@ -173,7 +208,7 @@ impl Device {
     }
 
     /// Settings may change only before `disksize`: `EBUSY` afterwards.
-    fn configure(&self, f: impl FnOnce(&mut Config) -> Result) -> Result {
+    pub(super) fn configure(&self, f: impl FnOnce(&mut Config) -> Result) -> Result {
         self.with_config(|config, s| match s {
             Some(_) => Err(EBUSY),
             None => f(config),
@@ -229,7 +264,9 @@ impl Device {
         if store.is_some() {
             return Err(EBUSY);
         }
-        let store = KBox::new(Store::new(bytes, slots, config)?, GFP_KERNEL)?;
+        let mut store = KBox::new(Store::new(bytes, slots, config)?, GFP_KERNEL)?;
+        store.backing = config.backing.take();
+        store.compressed_wb = self.wb.compressed.load(Ordering::Relaxed);
         locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)
     }
 

@@ -11,8 +11,11 @@ pub(crate) mod attrs;
 pub(crate) mod control;
 pub(crate) mod debugfs;
 mod device;
+mod idle;
 pub(crate) mod names;
 pub(crate) mod registry;
 mod rw;
+mod wb_attrs;
+mod writeback;
 
 pub(crate) use device::Device;

@@ -16,12 +16,16 @@ use kernel::prelude::*;
 use super::device::{Device, Store};
 use crate::{
     allocators::{Handle, PAGE_SIZE},
-    glue::bio::{Bio, Op, Segment, SECTORS_PER_PAGE_SHIFT},
+    glue::{
+        backing::now_seconds,
+        bio::{Bio, Op, Segment, SECTORS_PER_PAGE_SHIFT},
+    },
     portable::{
         same_filled::{fill_page, same_filled},
-        slot::SlotContent,
+        slot::{SlotContent, FLAG_IDLE, FLAG_INCOMPRESSIBLE},
         stats::Stats,
     },
+    zcomp::Streams,
 };
 
 /// A page that compresses to at least this many bytes is kept uncompressed
@@ -114,34 +118,88 @@ impl Device {
     }
 
     /// Fills `dst` (one page) with page `index`, with its slot locked so
-    /// that the object is not freed meanwhile. A stored page takes the
-    /// current CPU's stream for its bounce buffer (an object may straddle
-    /// two pool pages) and decompression context.
+    /// that the object is not freed meanwhile. A page on the backing device
+    /// is read with the slot unlocked (the read sleeps on another device);
+    /// a compressed one is then decompressed under the lock, if the slot
+    /// still points at that block.
     fn read_page(&self, s: &Store, index: usize, dst: &mut [u8]) -> Result {
         let Some(slot) = s.slot(index)? else {
             dst.fill(0);
             return Ok(());
         };
-        let guard = slot.lock(&s.locks);
-        match guard.content() {
-            SlotContent::Empty => dst.fill(0),
+        let mut guard = slot.lock(&s.locks);
+        let content = guard.content();
+        let prio = guard.priority();
+        match content {
+            SlotContent::Empty => {
+                dst.fill(0);
+                return Ok(());
+            }
             SlotContent::Same(word) => fill_page(dst, word),
-            SlotContent::Stored { handle, huge, .. } => {
+            SlotContent::Stored { handle, size, huge } => {
                 let handle = Handle::from_raw(handle).ok_or(EIO)?;
-                s.streams.read(|bounce, dec| {
-                    s.pool
-                        .read(handle, bounce, |src| {
-                            if huge {
-                                copy(dst, src.get(..PAGE_SIZE).ok_or(EIO)?)
-                            } else {
-                                dec.decompress(src, dst)
-                            }
-                        })
-                        .map_err(|_| EIO)?
-                })?;
+                self.read_stored(s, handle, size, huge, prio, dst)?;
+            }
+            SlotContent::Written { block, size, huge } => {
+                drop(guard);
+                self.read_block(s, block, dst)?;
+                guard = slot.lock(&s.locks);
+                if s.compressed_wb && !huge {
+                    if guard.content() != content {
+                        // Freed or rewritten meanwhile: what was read is stale.
+                        dst.fill(0);
+                        return Err(EIO);
+                    }
+                    Self::decompress_in_place(s, size, prio, dst)?;
+                }
             }
         }
+        guard.mark_accessed(now_seconds());
         Ok(())
+    }
+
+    /// The compression streams of priority `prio`.
+    pub(super) fn codec(s: &Store, prio: u32) -> Result<&Streams> {
+        match prio {
+            0 => Ok(&s.streams),
+            _ => Err(EIO),
+        }
+    }
+
+    /// Fills `dst` (one page) from a stored object of `size` bytes, made by
+    /// the compressor of priority `prio`. The current CPU's stream of that
+    /// compressor gives the bounce buffer (an object may straddle two pool
+    /// pages) and the decompression context.
+    pub(super) fn read_stored(
+        &self,
+        s: &Store,
+        handle: Handle,
+        size: usize,
+        huge: bool,
+        prio: u32,
+        dst: &mut [u8],
+    ) -> Result {
+        Self::codec(s, prio)?.read(|bounce, dec| {
+            s.pool
+                .read(handle, bounce, |src| {
+                    if huge {
+                        copy(dst, src.get(..PAGE_SIZE).ok_or(EIO)?)
+                    } else {
+                        dec.decompress(src.get(..size).ok_or(EIO)?, dst)
+                    }
+                })
+                .map_err(|_| EIO)?
+        })
+    }
+
+    /// `page` holds a compressed object of `size` bytes at its start:
+    /// replaces it by the page it decompresses to.
+    fn decompress_in_place(s: &Store, size: usize, prio: u32, page: &mut [u8]) -> Result {
+        Self::codec(s, prio)?.read(|bounce, dec| {
+            let src = bounce.get_mut(..size).ok_or(EIO)?;
+            src.copy_from_slice(page.get(..size).ok_or(EIO)?);
+            dec.decompress(src, page)
+        })
     }
 
     /// Compresses `src` (one page) into a new pool object; the stream is
@@ -182,7 +240,12 @@ impl Device {
             Some(word) => SlotContent::Same(word),
             None => self.store_page(s, src)?,
         };
-        let replaced = slot.lock(&s.locks).replace(new);
+        let mut guard = slot.lock(&s.locks);
+        let replaced = guard.replace(new);
+        if replaced.is_ok() {
+            guard.mark_accessed(now_seconds());
+        }
+        drop(guard);
         let Ok(old) = replaced else {
             // The slot is unchanged and `new` was never counted.
             Self::free_object(s, new);
@@ -205,7 +268,8 @@ impl Device {
     /// Counts a content that was just stored.
     fn account(&self, c: SlotContent) {
         match c {
-            SlotContent::Empty => return,
+            // A write never stores a written-back page.
+            SlotContent::Empty | SlotContent::Written { .. } => return,
             SlotContent::Same(_) => Stats::inc(&self.stats.same_pages),
             SlotContent::Stored { size, huge, .. } => {
                 Stats::add(&self.stats.compr_data_size, size as u64);
@@ -231,6 +295,8 @@ impl Device {
                     Stats::dec(&self.stats.huge_pages);
                 }
             }
+            // Writeback already uncounted its size and huge page.
+            SlotContent::Written { block, .. } => self.release_block(s, block),
         }
         Stats::dec(&self.stats.pages_stored);
     }
@@ -280,16 +346,36 @@ impl Device {
         }
     }
 
-    /// Calls `f` with the content of every slot, under the settings lock
+    /// Calls `f` with the state of every slot, under the settings lock
     /// (so the store stays) but outside the slot locks.
-    pub(crate) fn for_each_content(&self, mut f: impl FnMut(usize, SlotContent)) {
+    pub(crate) fn for_each_state(&self, mut f: impl FnMut(usize, SlotState)) {
         self.with_store(|s| {
             if let Some(s) = s {
                 s.for_each_slot(|index, slot| {
-                    let content = slot.lock(&s.locks).content();
-                    f(index, content);
+                    let g = slot.lock(&s.locks);
+                    f(
+                        index,
+                        SlotState {
+                            content: g.content(),
+                            idle: g.test_flag(FLAG_IDLE),
+                            incompressible: g.test_flag(FLAG_INCOMPRESSIBLE),
+                            prio: g.priority(),
+                            access_time: g.access_time(),
+                        },
+                    );
                 });
             }
         })
     }
+}
+
+/// What `block_state` shows of a slot.
+pub(crate) struct SlotState {
+    pub(crate) content: SlotContent,
+    pub(crate) idle: bool,
+    pub(crate) incompressible: bool,
+    /// Priority of the compressor that made the object (0: primary).
+    pub(crate) prio: u32,
+    /// Seconds of boot time at the last access.
+    pub(crate) access_time: u32,
 }

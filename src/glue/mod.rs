@@ -8,6 +8,7 @@
 //!
 //! - `ffi.rs` + `helpers.c`/`helpers.h`: forwarders for kernel macros and
 //!   static inline functions.
+//! - `backing.rs` + `backing.c`: the backing device's I/O.
 //! - `gendisk.rs`: the major, the disks, block device operations.
 //! - `global.rs`: the registry's global mutex.
 //! - `bio.rs`: the bio walk and completion.
@@ -17,6 +18,7 @@
 //! - `slot_lock.rs`: the sleeping slot lock and its lockdep class.
 //! - `percpu.rs`: per-CPU objects behind mutexes.
 
+pub(crate) mod backing;
 pub(crate) mod bio;
 pub(crate) mod class;
 pub(crate) mod ffi;

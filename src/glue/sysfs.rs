@@ -94,8 +94,8 @@ type DeviceStore = unsafe extern "C" fn(
 /// f, store: g)` with `f: ShowFn` (used if the mode is readable) and `g:
 /// StoreFn` (used if it is writable).
 macro_rules! disk_attr {
-    ($attr:ident, $name:literal, $mode:expr, show: $show:expr, store: $store:expr) => {
-        static $attr: $crate::glue::sysfs::Static<kernel::bindings::device_attribute> = {
+    ($vis:vis $attr:ident, $name:literal, $mode:expr, show: $show:expr, store: $store:expr) => {
+        $vis static $attr: $crate::glue::sysfs::Static<kernel::bindings::device_attribute> = {
             /// # Safety
             ///
             /// Called by sysfs for this attribute of a live rzram disk.

@@ -45,11 +45,6 @@ impl<S: Deref<Target = [AtomicUsize]>> Blocks<S> {
         Some(Blocks { words, len })
     }
 
-    /// Number of blocks.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     /// Takes the lowest free block; `None` when all are in use.
     pub fn reserve(&self) -> Option<usize> {
         for (w, word) in self.words.iter().enumerate() {
@@ -99,7 +94,9 @@ mod tests {
     use std::{collections::BTreeSet, sync::Arc, thread, vec::Vec};
 
     fn map(len: usize) -> Blocks<Vec<AtomicUsize>> {
-        let words = (0..words_for(len).unwrap()).map(|_| AtomicUsize::new(0)).collect();
+        let words = (0..words_for(len).unwrap())
+            .map(|_| AtomicUsize::new(0))
+            .collect();
         Blocks::new(words, len).unwrap()
     }
 

@@ -298,6 +298,13 @@ pub fn algorithm_name(buf: &[u8], max_len: usize) -> Result<&[u8], Errno> {
     Ok(name)
 }
 
+/// A path written to sysfs, as zram's `backing_dev_store()` takes it: up to
+/// the first NUL, without one trailing newline.
+pub fn path_arg(buf: &[u8]) -> &[u8] {
+    let s = c_str(buf);
+    s.strip_suffix(b"\n").unwrap_or(s)
+}
+
 /// The parsed form of an `algorithm_params` store (see
 /// [`parse_algorithm_params`]). Slices borrow from the store buffer.
 ///

@@ -48,8 +48,11 @@ pub fn parse_idle(buf: &[u8]) -> Result<Idle, Errno> {
 /// bit of `mode` (0: any page that may be written back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scan {
+    /// `WB_*` bits a page must match (all of them).
     pub mode: u32,
+    /// First page index.
     pub lo: u64,
+    /// One past the last page index.
     pub hi: u64,
 }
 

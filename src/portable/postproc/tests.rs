@@ -22,7 +22,15 @@ fn idle_all_or_age() {
     assert_eq!(parse_idle(b"5\n"), Ok(Idle::Age(5)));
     assert_eq!(parse_idle(b"0x10"), Ok(Idle::Age(16)));
     assert_eq!(parse_idle(b"0"), Ok(Idle::Age(0)));
-    for bad in [&b"al"[..], b"-1", b"", b"\n", b"4294967296", b"5s", b"all all"] {
+    for bad in [
+        &b"al"[..],
+        b"-1",
+        b"",
+        b"\n",
+        b"4294967296",
+        b"5s",
+        b"all all",
+    ] {
         assert_eq!(parse_idle(bad), Err(EINVAL), "{:?}", bad);
     }
 }
@@ -82,7 +90,10 @@ fn writeback_indexes() {
 
 #[test]
 fn recompress_args() {
-    let r = parse_recompress(b"type=idle threshold=1000 max_pages=5 algo=zstd priority=2\n", 3000);
+    let r = parse_recompress(
+        b"type=idle threshold=1000 max_pages=5 algo=zstd priority=2\n",
+        3000,
+    );
     assert_eq!(
         r,
         Ok(Recompress {
@@ -95,10 +106,19 @@ fn recompress_args() {
     );
     let d = parse_recompress(b"", 3000).map(|r| (r.mode, r.max_pages, r.threshold));
     assert_eq!(d, Ok((0, u64::MAX, 0)));
-    assert_eq!(parse_recompress(b"type=huge_idle", 3000).map(|r| r.mode), Ok(3));
-    assert_eq!(parse_recompress(b"type=huge x=y", 3000).map(|r| r.mode), Ok(2));
+    assert_eq!(
+        parse_recompress(b"type=huge_idle", 3000).map(|r| r.mode),
+        Ok(3)
+    );
+    assert_eq!(
+        parse_recompress(b"type=huge x=y", 3000).map(|r| r.mode),
+        Ok(2)
+    );
     // A bad type after a good one keeps the good one, as zram.
-    assert_eq!(parse_recompress(b"type=huge type=x", 3000).map(|r| r.mode), Ok(2));
+    assert_eq!(
+        parse_recompress(b"type=huge type=x", 3000).map(|r| r.mode),
+        Ok(2)
+    );
     for bad in [
         &b"type=x"[..],
         b"type",
@@ -109,7 +129,15 @@ fn recompress_args() {
         b"priority=z",
         b"idle",
     ] {
-        assert_eq!(parse_recompress(bad, 3000).map(|_| ()), Err(EINVAL), "{:?}", bad);
+        assert_eq!(
+            parse_recompress(bad, 3000).map(|_| ()),
+            Err(EINVAL),
+            "{:?}",
+            bad
+        );
     }
-    assert_eq!(parse_recompress(b"threshold=99999999999", 3000).map(|_| ()), Err(ERANGE));
+    assert_eq!(
+        parse_recompress(b"threshold=99999999999", 3000).map(|_| ()),
+        Err(ERANGE)
+    );
 }
