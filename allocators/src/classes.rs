@@ -201,7 +201,8 @@ impl Geometry {
         let raw = len
             .checked_add(self.header)
             .and_then(|s| s.checked_sub(1))
-            .and_then(|s| map.get(s / self.step));
+            .and_then(|s| s.checked_div(self.step))
+            .and_then(|i| map.get(i));
         match raw {
             Some(&c) => SizeClass::Class(usize::from(c)),
             None => SizeClass::Huge,
