@@ -56,6 +56,7 @@ attr_groups!(pub(crate) DISK_GROUPS = [
     WRITEBACK_BATCH_SIZE,
     COMPRESSED_WRITEBACK,
     BD_STAT,
+    RECOMPRESS,
 ]);
 
 /// Stands in for the callback a read-only or write-only attribute lacks

@@ -3,8 +3,9 @@
 //! zram's semantics in safe Rust: device state and life cycle
 //! (`device.rs`), the data path (`rw.rs`), the attribute table (`attrs.rs`,
 //! the ABI), `hot_add`/`hot_remove` (`control.rs`), the device list
-//! (`registry.rs`), debugfs (`debugfs.rs`) and the names it all goes by
-//! (`names.rs`). No `unsafe` here: what needs
+//! (`registry.rs`), debugfs (`debugfs.rs`), the names it all goes by
+//! (`names.rs`), and tiering: `idle.rs`, `writeback.rs` (the backing
+//! device), `recompress.rs`, with their attributes in `wb_attrs.rs`. No `unsafe` here: what needs
 //! it is in `glue/`.
 
 pub(crate) mod attrs;
@@ -14,6 +15,7 @@ mod device;
 mod idle;
 pub(crate) mod names;
 pub(crate) mod registry;
+mod recompress;
 mod rw;
 mod wb_attrs;
 mod writeback;

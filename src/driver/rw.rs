@@ -32,7 +32,7 @@ use crate::{
 /// (a "huge" page): the zsmalloc-style pool would give it a page of its own
 /// anyway, so compression would only add a decompression to every read
 /// (zram's `huge_class_size`).
-const HUGE_THRESHOLD: usize = crate::allocators::zsmalloc::class::HUGE_OBJ_LEN;
+pub(super) const HUGE_THRESHOLD: usize = crate::allocators::zsmalloc::class::HUGE_OBJ_LEN;
 
 /// Copies `src` into `dst`, which must be as long.
 fn copy(dst: &mut [u8], src: &[u8]) -> Result {
@@ -158,12 +158,27 @@ impl Device {
         Ok(())
     }
 
-    /// The compression streams of priority `prio`.
+    /// Compressor priorities: 0 is `comp_algorithm`, 1 to 3 the
+    /// `recomp_algorithm`s (zram's `ZRAM_MAX_COMPS`).
+    pub(super) const MAX_COMPS: u32 = 4;
+
+    /// The compression streams of priority `prio`; `EINVAL` if none is
+    /// configured there.
     pub(super) fn codec(s: &Store, prio: u32) -> Result<&Streams> {
         match prio {
             0 => Ok(&s.streams),
-            _ => Err(EIO),
+            _ => Err(EINVAL),
         }
+    }
+
+    /// The name of the algorithm of priority `prio`, if one is configured.
+    pub(super) fn codec_name(s: &Store, prio: u32) -> Option<&'static [u8]> {
+        Self::codec(s, prio).ok().map(|c| c.ops().name.as_bytes())
+    }
+
+    /// Whether no algorithm of a priority above `prio` is configured.
+    pub(super) fn is_last_codec(s: &Store, prio: u32) -> bool {
+        (prio + 1..Self::MAX_COMPS).all(|p| Self::codec(s, p).is_err())
     }
 
     /// Fills `dst` (one page) from a stored object of `size` bytes, made by

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The tiering attributes of `/sys/block/rzramN/`: backing device, idle
-//! marking, writeback and its knobs, `bd_stat` (zram 7.3's names, modes,
+//! marking, writeback and its knobs, `bd_stat`, `recompress` (zram 7.3's names, modes,
 //! formats and error codes). Listed in `attrs.rs`'s groups.
 
 use core::fmt::{self, Write};
@@ -19,6 +19,7 @@ disk_attr!(pub(super) WRITEBACK_LIMIT, c"writeback_limit", RW, show: |d, w| writ
 disk_attr!(pub(super) WRITEBACK_LIMIT_ENABLE, c"writeback_limit_enable", RW, show: |d, w| writeln!(w, "{}", u32::from(d.wb.limit_enable.load(Ordering::Relaxed))), store: |d, input| d.set_wb_limit_enable(input));
 disk_attr!(pub(super) WRITEBACK_BATCH_SIZE, c"writeback_batch_size", RW, show: |d, w| writeln!(w, "{}", d.wb.batch_size.load(Ordering::Relaxed)), store: |d, input| d.set_wb_batch_size(input));
 disk_attr!(pub(super) COMPRESSED_WRITEBACK, c"compressed_writeback", RW, show: |d, w| writeln!(w, "{}", u32::from(d.wb.compressed.load(Ordering::Relaxed))), store: |d, input| d.set_compressed_wb(input));
+disk_attr!(pub(super) RECOMPRESS, c"recompress", WO, show: no_show, store: |d, input| d.recompress(input));
 disk_attr!(pub(super) BD_STAT, c"bd_stat", RO, show: |d, w| d.stats.write_bd_stat(w, PAGE_SIZE as u64), store: no_store);
 
 fn backing_dev_show(d: &Device, w: &mut PageWriter<'_>) -> fmt::Result {

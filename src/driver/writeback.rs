@@ -255,6 +255,7 @@ impl Device {
             return Ok(());
         }
         let (prio, time) = (guard.priority(), guard.access_time());
+        let incompressible = guard.test_flag(FLAG_INCOMPRESSIBLE);
         let written = SlotContent::Written {
             block: p.block,
             size,
@@ -268,6 +269,9 @@ impl Device {
         // access time stays that of the last access (idle and the mark go).
         guard.set_priority(prio);
         guard.mark_accessed(time);
+        if incompressible {
+            guard.set_flag(FLAG_INCOMPRESSIBLE);
+        }
         drop(guard);
         if let Some(h) = Handle::from_raw(handle) {
             s.pool.free(h);
