@@ -29,6 +29,8 @@ bs_count() {
     awk -v f="$1" -v lo="${2:-0}" -v hi="${3:-999999999}" \
         '$1 >= lo && $1 <= hi && (f == "." || index($3, f)) {n++} END {print n + 0}' "$BS" 2>/dev/null
 }
+# bs_match REGEX: the block_state lines whose flags match REGEX (awk).
+bs_match() { awk -v r="$1" '$3 ~ r {n++} END {print n + 0}' "$BS" 2>/dev/null; }
 # bs_flags INDEX: the six flag characters of page INDEX, "-" if not listed
 # (no data there).
 bs_flags() { awk -v i="$1" '$1 == i {f = $3} END {print (f == "" ? "-" : f)}' "$BS" 2>/dev/null; }
