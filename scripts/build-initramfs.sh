@@ -5,9 +5,11 @@
 # and zram-generator (bookworm's, and trixie's under /trixie), kmod and the
 # modprobe.d file in dist/, memhog and dio-check (static), and the VM test
 # scripts. For Debian's stock kernel
-# the kernel's modules are the closure of zram, ext4, lz4hc and rzram's own
-# dependencies, taken from Debian's package and decompressed (the .ko.xz
-# would load too, but test data and tools expect .ko).
+# the kernel's modules are the closure of zram, ext4, lz4hc, virtio_blk
+# (the guest's disk, the writeback tests' backing device), null_blk (a
+# backing device that fails I/O on demand) and rzram's own dependencies,
+# taken from Debian's package and decompressed (the .ko.xz would load too,
+# but test data and tools expect .ko).
 # The initramfs is out/initramfs-<kernel key>.cpio.gz (the key is the kernel
 # build's directory name), so an image is never booted with another
 # kernel's modules. Prints its path on stdout.
@@ -63,7 +65,7 @@ done
 ln -s ../bin/busybox "$root/sbin/modprobe"
 echo ext4 > "$root/etc/filesystems"
 if [ "$RZ_FLAVOR" = stock ]; then
-    stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress \
+    stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress virtio_blk null_blk \
         $(modinfo -F depends "$ko" | tr , ' ')
 else
     rz_kmake -s -C "$kout" INSTALL_MOD_PATH="$root" modules_install >/dev/null

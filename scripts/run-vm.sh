@@ -20,7 +20,9 @@
 # short one), RZ_FLAVOR (base or debug kernel, or stock: Debian's own
 # kernel and modules, C zram being Debian's zram.ko), KVM=1 to use KVM where it
 # works (it does not on nested hosts), RZ_VM_QEMU_ARGS (more QEMU
-# arguments, e.g. scripts/bench/profile.sh's gdb stub).
+# arguments, e.g. scripts/bench/profile.sh's gdb stub), RZ_VM_DISK_MB (size
+# of the guest's virtio disk /dev/vda, default 1024: a fresh sparse file per
+# boot, deleted after it, the backing device of the writeback tests).
 # Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver,
 # with -debug (-stock) appended for the debug (stock) kernel.
 set -uo pipefail
@@ -82,6 +84,12 @@ extra=
 # the host's load, not the guest's code; a real lockup still shows within
 # the VM timeout (soft lockup after 2 x 60 s, RCU stall after 300 s).
 extra="$extra watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
+# The guest's /dev/vda: a sparse raw file, new for each boot so no run sees
+# another's data, in /tmp (two VMs may run side by side: stress.sh).
+disk_mb=${RZ_VM_DISK_MB:-1024}
+case $disk_mb in *[!0-9]*|'') rz_die "bad RZ_VM_DISK_MB '$disk_mb'";; esac
+disk=
+trap '[ -z "$disk" ] || rm -f "$disk"' EXIT
 splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|inconsistent lock state|suspicious RCU|unreferenced object|Call Trace:'
 
 # What reaches the terminal: the test lines, or everything with RZ_VM_SHOW=all.
@@ -94,11 +102,14 @@ for name in "${names[@]}"; do
     [ "$RZ_FLAVOR" = base ] || log=${log%.log}-$RZ_FLAVOR.log
     rz_log "VM: $name on $drv, $RZ_FLAVOR kernel (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
     start=$SECONDS
+    disk=$(mktemp /tmp/rzram-vda.XXXXXX) && truncate -s "${disk_mb}M" "$disk" || rz_die "cannot make the guest disk"
     # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
     timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp "$cpus" -m "$mem" -nographic -no-reboot \
+        -drive "file=$disk,if=none,format=raw,id=bd,cache=unsafe" -device virtio-blk-pci,drive=bd \
         "${qargs[@]}" -kernel "$kimage" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$log" | show
     rc=${PIPESTATUS[0]}
+    rm -f "$disk"; disk=
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
     p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
     f=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) failed.*/\1/p'); f=${f:-0}

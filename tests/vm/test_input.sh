@@ -8,12 +8,16 @@
 # ignores trailing text, it skips unknown algorithm_params keys and does not
 # check levels) are rzram-only.
 . /tests/lib.sh
+. /tests/lib_wb.sh
 
 E_INVAL="Invalid argument"
 E_RANGE="out of range"
 E_2BIG="Argument list too long"
 E_BUSY="Device or resource busy"
 E_ACCES="Permission denied"
+E_NOENT="No such file or directory"
+E_NOTBLK="Block device required"
+E_NODEV="No such device"
 
 P=/tmp/payload
 mkdir -p $P
@@ -42,7 +46,9 @@ head -c 126 /dev/zero | tr '\000' a > $P/name127; echo >> $P/name127
 GARBAGE="empty blank neg negbig binary binnum unknown huge"
 
 # Everything a bad write could change that can be read back.
-READABLE="disksize initstate size comp_algorithm allocator max_comp_streams io_stat mm_stat debug_stat"
+READABLE="disksize initstate size comp_algorithm allocator max_comp_streams io_stat mm_stat debug_stat
+    backing_dev bd_stat writeback_limit writeback_limit_enable writeback_batch_size compressed_writeback
+    recomp_algorithm"
 # (Few processes: TCG makes each fork cost.)
 snap() {
     files=
@@ -83,6 +89,144 @@ strict_memparse() {
     if rzram_only "$state $1 two64/big/hugenum/numjunk"; then
         each $1 "$E_INVAL" two64 big hugenum numjunk
     fi
+}
+
+# The tiering attributes (zram 7.3 with CONFIG_ZRAM_WRITEBACK and
+# CONFIG_ZRAM_MULTI_COMP): every one must exist under rzram; C zram without
+# MULTI_COMP (Debian's kernel) has no recomp_algorithm and recompress.
+payload bdmissing '/nonexistent\n'
+payload bdnull '/dev/null\n'
+payload bdfile '/tmp/payload/zero\n'
+payload bddir '/tmp\n'
+payload bdvda '/dev/vda\n'
+payload idle 'idle\n'
+payload all 'all\n'
+payload agebig '4000000000\n'
+payload typefoo 'type=foo\n'
+payload typenoval 'type\n'
+payload pi0 'page_index=0\n'
+payload foobar 'foo=bar\n'
+payload yes 'yes\n'
+payload one '1\n'
+payload u64max '18446744073709551615\n'
+payload prio1lvl 'priority=1 level=1\n'
+payload prio4lvl 'priority=4 level=1\n'
+payload prioneg 'priority=-1 level=1\n'
+payload zstdp1 'algo=zstd priority=1 level=1\n'
+payload winbitsx 'deflate.winbits=abc\n'
+payload winbits32 'deflate.winbits=2147483648\n'
+payload dictmissing 'dict=/nonexistent\n'
+payload dictempty 'dict=/tmp/payload/emptyfile\n'
+: > $P/emptyfile
+payload raz 'algo=zstd priority=1\n'
+payload raprio 'priority=1\n'
+payload raprio0 'algo=zstd priority=0\n'
+payload raprio4 'algo=zstd priority=4\n'
+payload raprio32 'algo=zstd priority=2147483648\n'
+payload rapriox 'algo=zstd priority=x\n'
+payload ranosuch 'algo=nosuch priority=1\n'
+payload ranoval 'algo priority=1\n'
+printf 'algo=%sa priority=1\n' "$(cat $P/name128)" > $P/ra128
+payload rctype 'type=idle\n'
+payload rctypefoo 'type=foo\n'
+payload rcthr 'threshold=4096\n'
+payload rcthr32 'threshold=4294967296\n'
+payload rcmax64 'max_pages=18446744073709551616\n'
+payload rcmaxneg 'max_pages=-1\n'
+payload rcprio0 'priority=0\n'
+payload rcprio4 'priority=4\n'
+payload rcprio32 'priority=2147483648\n'
+payload rcnosuch 'algo=nosuch\n'
+
+# need ATTR: the attribute exists; a FAIL under rzram if not (recomp_algorithm
+# and recompress: a skip under C zram built without them).
+need() {
+    [ -e $SYS/$1 ] && return 0
+    case $1 in
+        recomp*) is_rzram || { skip "$state $1 (C zram without CONFIG_ZRAM_MULTI_COMP)"; return 1; } ;;
+    esac
+    fail "$state: no $SYS/$1"
+    return 1
+}
+
+tier_writes() {
+    if need backing_dev; then
+        if [ $state = uninit ]; then
+            try "$state backing_dev missing path" "$E_NOENT" $SYS/backing_dev bdmissing
+            # An empty name: 7.3's filp_open("") gives EISDIR.
+            try "$state backing_dev empty" "Is a directory" $SYS/backing_dev empty
+            try "$state backing_dev a character device" "$E_NOTBLK" $SYS/backing_dev bdnull
+            try "$state backing_dev a regular file" "$E_NOTBLK" $SYS/backing_dev bdfile
+            try "$state backing_dev a directory" "Is a directory" $SYS/backing_dev bddir
+            # A zero-sized block device: a hot-added uninitialised device,
+            # and the device itself (7.3: "also prevents self reference").
+            id=$(cat $CTL/hot_add)
+            payload bdzero "/dev/$DEVNAME$id\n"
+            payload bdself "/dev/${DEVNAME}0\n"
+            try "$state backing_dev a zero-sized device" "$E_INVAL" $SYS/backing_dev bdzero
+            echo $id > $CTL/hot_remove
+            try "$state backing_dev itself (zero-sized)" "$E_INVAL" $SYS/backing_dev bdself
+        else
+            each backing_dev "$E_BUSY" bdvda bdmissing
+        fi
+    fi
+    if need writeback; then
+        # 7.3 checks init, then the backing device, then parses.
+        if [ $state = uninit ]; then
+            each writeback "$E_INVAL" idle pi0 unknown empty
+        else
+            each writeback "$E_NODEV" idle pi0 unknown empty
+        fi
+    fi
+    if need idle; then
+        each idle "$E_INVAL" empty blank neg two64 binary unknown onejunk
+        # An age not below the uptime returns at once, before the init check.
+        each idle ok agebig
+        if [ $state = uninit ]; then each idle "$E_INVAL" all; else each idle ok all; fi
+    fi
+    # kstrtoull/kstrtouint: any parse error is EINVAL; any time.
+    need writeback_limit_enable && each writeback_limit_enable "$E_INVAL" empty blank neg two64 binary unknown numjunk huge
+    need writeback_limit && each writeback_limit "$E_INVAL" empty blank neg two64 binary unknown numjunk huge
+    need writeback_batch_size && each writeback_batch_size "$E_INVAL" empty blank neg zero u32over binary unknown numjunk huge
+    if need compressed_writeback; then
+        # kstrtobool: only the first character or two count ("nosuch" is
+        # "n", false), so garbage means something else here.
+        each compressed_writeback "$E_INVAL" empty blank neg binary binnum
+        [ $state = uninit ] || each compressed_writeback "$E_BUSY" one yes
+    fi
+    if need recomp_algorithm; then
+        each recomp_algorithm "$E_INVAL" empty blank raprio raprio0 raprio4 rapriox ranosuch ranoval binary
+        each recomp_algorithm "$E_RANGE" raprio32
+        each recomp_algorithm "$E_2BIG" ra128
+        [ $state = uninit ] || each recomp_algorithm "$E_BUSY" raz
+        # algorithm_params for priority > 0.
+        each algorithm_params "$E_RANGE" winbits32
+        each algorithm_params "$E_INVAL" winbitsx
+        if [ $state = uninit ]; then
+            each algorithm_params "$E_INVAL" prio4lvl prioneg zstdp1 dictempty
+            each algorithm_params "$E_NOENT" dictmissing
+        else
+            each algorithm_params "$E_BUSY" prio4lvl prioneg zstdp1 dictmissing
+        fi
+    fi
+    if need recompress; then
+        # Parsed first (threshold against huge_class_size too), then init,
+        # then the priority.
+        each recompress "$E_INVAL" rctypefoo typenoval rcthr rcmaxneg binary
+        each recompress "$E_RANGE" rcthr32 rcmax64
+        each recompress "$E_INVAL" rctype rcprio0 rcprio4 rcnosuch foobar
+        each recompress "$E_RANGE" rcprio32
+    fi
+}
+
+# tier_reads: what the tiering attributes read before anything is set.
+tier_reads() {
+    need backing_dev && expect_eq "$state backing_dev reads none" "$(cat $SYS/backing_dev)" none
+    need bd_stat && expect_eq "$state bd_stat: three %8llu columns, zero" "$(cat $SYS/bd_stat)" "$(printf '%8d %8d %8d' 0 0 0)"
+    for a in writeback_limit_enable:0 writeback_limit:0 writeback_batch_size:32 compressed_writeback:0; do
+        need ${a%:*} && expect_eq "$state ${a%:*} reads ${a#*:}" "$(cat $SYS/${a%:*})" ${a#*:}
+    done
+    need recomp_algorithm && expect_eq "$state recomp_algorithm reads empty" "$(cat $SYS/recomp_algorithm)" ""
 }
 
 # The whole table, for the current state ($state: uninit or init).
@@ -131,10 +275,10 @@ bad_writes() {
     if rzram_only "$state algorithm_params unknown key, bad level, dict"; then
         printf 'nosuch=1\n' > $P/keynosuch
         printf 'level=-2147483648\n' > $P/lvlmin
-        printf 'dict=/nonexistent\n' > $P/dict
         each algorithm_params "$E_INVAL" keynosuch
-        if [ $state = uninit ]; then each algorithm_params "$E_INVAL" lvlmin dict; fi
+        if [ $state = uninit ]; then each algorithm_params "$E_INVAL" lvlmin; fi
     fi
+    tier_writes
 
     if rzram_only "$state allocator and max_comp_streams"; then
         printf 'zsmalloc junk\n' > $P/zsjunk
@@ -167,6 +311,7 @@ echo 48M > $SYS/mem_limit
 
 note "--- uninitialised device"
 state=uninit
+tier_reads
 bad_writes
 # algorithm_params with nothing in it is accepted before init, as in zram
 # (it resets the level to the default); a zero-length write never reaches
@@ -183,8 +328,76 @@ check "write 2 MiB of mixed data" dd if=/tmp/d of=$DEV bs=64k oflag=direct
 check_sh "compact before the bad writes" "echo 1 > $SYS/compact"
 check_sh "mem_used_max 0 (high-water mark = current)" "echo 0 > $SYS/mem_used_max"
 sum=$(md5_file /tmp/d 0 512)
+tier_reads
 bad_writes
 expect_eq "data intact after every bad write" "$(md5_dev $DEV 0 512)" "$sum"
+
+note "--- block_state (debugfs)"
+# 7.3: "%12lu %12u.%06d %c%c%c%c%c%c\n", index, access time in seconds
+# since boot, usec always 0, flags s w h i r n; pages without data left out.
+bs=$DBG/${DEVNAME}0/block_state
+if [ -r $bs ]; then
+    expect_eq "block_state lists every stored page" "$(wc -l < $bs)" 512
+    bad=$(awk 'length($0) != 39 || $0 !~ /^ *[0-9]+ +[0-9]+\.000000 [s.][w.][h.][i.][r.][n.]$/' $bs | head -n 2)
+    expect_eq "block_state lines are '%12lu %12u.%06d flags'" "$bad" ""
+    expect_eq "block_state: the first page" "$(head -n 1 $bs | cut -c1-12,26-39)" "$(printf '%12d' 0).000000 ......"
+    expect_eq "block_state: same-filled pages are s" "$(awk '$1 >= 384 && $3 == "s....."' $bs | wc -l)" 128
+    expect_num "block_state: random pages are h" "$(awk '$1 >= 256 && $1 < 384 && $3 == "..h..."' $bs | wc -l)" -ge 120
+    expect_write "idle all" ok $SYS/idle all
+    expect_eq "block_state: idle all marks i on all but the s pages" "$(awk 'index($3, "i")' $bs | wc -l)" 384
+else
+    fail "no $bs"
+fi
+
+note "--- attributes that take a value at any time"
+for a in "writeback_limit_enable 5 1" "writeback_limit_enable 0 0" "writeback_limit 18446744073709551615 18446744073709551615" \
+    "writeback_limit 0 0" "writeback_batch_size 1 1" "writeback_batch_size 32 32"; do
+    set -- $a
+    if need $1; then
+        expect_write "$1 $2" ok $SYS/$1 $2
+        expect_eq "$1 $2 reads $3" "$(cat $SYS/$1)" $3
+    fi
+done
+
+note "--- a backing device"
+check_sh "reset" "echo 1 > $SYS/reset"
+state=backing
+if need backing_dev; then
+    for a in "compressed_writeback yes 1" "compressed_writeback off 0" "compressed_writeback on 1" "compressed_writeback n 0"; do
+        set -- $a
+        expect_write "$1 $2 (kstrtobool)" ok $SYS/$1 $2
+        expect_eq "$1 $2 reads $3" "$(cat $SYS/$1)" $3
+    done
+    expect_write "backing_dev /dev/vda" ok $SYS/backing_dev /dev/vda
+    expect_eq "backing_dev reads /dev/vda" "$(cat $SYS/backing_dev)" /dev/vda
+    # 7.3 opens the new file before it closes the old one, exclusively.
+    expect_write "backing_dev /dev/vda again before init: held, busy" busy $SYS/backing_dev /dev/vda
+    dev_init $SYS 16M
+    check "write 2 MiB of mixed data" dd if=/tmp/d of=$DEV bs=64k oflag=direct
+    payload big4096 'page_index=4096\n'
+    payload pineg 'page_index=-1\n'
+    payload pix 'page_index=abc\n'
+    payload pi64 'page_index=18446744073709551616\n'
+    payload pis5 'page_indexes=5\n'
+    payload pis53 'page_indexes=5-3\n'
+    payload pisend 'page_indexes=0-4096\n'
+    payload pispast 'page_indexes=4096-4097\n'
+    payload pisa 'page_indexes=a-3\n'
+    payload pisb 'page_indexes=1-b\n'
+    payload pilast 'page_index=4095\n'
+    payload pislast 'page_indexes=4000-4095\n'
+    payload typeidle 'type=idle\n'
+    each writeback "$E_INVAL" unknown typefoo typenoval neg binary pineg pix pis5 pisa pisb huge
+    each writeback "$E_RANGE" big4096 pi64 pis53 pisend pispast
+    # Nothing to write: nothing idle, pages never written, an empty
+    # command, an unknown key=value (7.3 skips it).
+    each writeback ok idle typeidle pilast pislast empty blank foobar
+    each backing_dev "$E_BUSY" bdvda bdmissing
+    each compressed_writeback "$E_BUSY" one
+    expect_eq "data intact" "$(md5_dev $DEV 0 512)" "$sum"
+    check_sh "reset" "echo 1 > $SYS/reset"
+    expect_eq "reset releases the backing device" "$(cat $SYS/backing_dev)" none
+fi
 
 note "--- hot-added device"
 id=$(cat $CTL/hot_add)
