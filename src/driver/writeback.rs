@@ -299,23 +299,24 @@ impl Device {
         backing.read(block, dst)
     }
 
-    /// `writeback_limit_enable` store.
+    /// `writeback_limit_enable` store. As zram, any bad number (overflow
+    /// included) is `EINVAL`, in the three stores below too.
     pub(crate) fn set_wb_limit_enable(&self, input: &[u8]) -> Result {
-        let v = parse::parse_u64(input, 10).map_err(errno)?;
+        let v = parse::parse_u64(input, 10).map_err(|_| EINVAL)?;
         self.with_config(|_, _| self.wb.limit_enable.store(v != 0, Ordering::Relaxed));
         Ok(())
     }
 
     /// `writeback_limit` store, in 4 KiB units (the page size here).
     pub(crate) fn set_wb_limit(&self, input: &[u8]) -> Result {
-        let v = parse::parse_u64(input, 10).map_err(errno)?;
+        let v = parse::parse_u64(input, 10).map_err(|_| EINVAL)?;
         self.with_config(|_, _| self.wb.limit.store(v, Ordering::Relaxed));
         Ok(())
     }
 
     /// `writeback_batch_size` store: a positive `u32`.
     pub(crate) fn set_wb_batch_size(&self, input: &[u8]) -> Result {
-        let v = parse::parse_u32(input, 10).map_err(errno)?;
+        let v = parse::parse_u32(input, 10).map_err(|_| EINVAL)?;
         if v == 0 {
             return Err(EINVAL);
         }
@@ -325,7 +326,7 @@ impl Device {
 
     /// `compressed_writeback` store: before `disksize` only.
     pub(crate) fn set_compressed_wb(&self, input: &[u8]) -> Result {
-        let v = parse::parse_bool(input).map_err(errno)?;
+        let v = parse::parse_bool(input).map_err(|_| EINVAL)?;
         self.configure(|_| {
             self.wb.compressed.store(v, Ordering::Relaxed);
             Ok(())
