@@ -8,6 +8,7 @@
 //! it is in `glue/`.
 
 pub(crate) mod attrs;
+mod comp;
 pub(crate) mod control;
 pub(crate) mod debugfs;
 mod device;

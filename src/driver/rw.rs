@@ -128,7 +128,7 @@ impl Device {
             SlotContent::Same(word) => fill_page(dst, word),
             SlotContent::Stored { handle, huge, .. } => {
                 let handle = Handle::from_raw(handle).ok_or(EIO)?;
-                s.streams.read(|bounce, dec| {
+                s.comps.primary().read(|bounce, dec| {
                     s.pool
                         .read(handle, bounce, |src| {
                             if huge {
@@ -147,7 +147,7 @@ impl Device {
     /// Compresses `src` (one page) into a new pool object; the stream is
     /// held for the output buffer until the object is written.
     fn store_page(&self, s: &Store, src: &[u8]) -> Result<SlotContent> {
-        s.streams.compress(src, |out| {
+        s.comps.primary().compress(src, |out| {
             let (data, huge) = match out {
                 Ok(c) if c.len() < HUGE_THRESHOLD => (c, false),
                 // Incompressible (or a compressor error): keep it as is.

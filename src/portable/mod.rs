@@ -9,6 +9,7 @@
 //! `crate::allocators`, which both crates provide.
 
 pub mod parse;
+pub mod priority;
 pub mod same_filled;
 pub mod slot;
 pub mod slot_table;
