@@ -98,12 +98,13 @@ impl CompConfig {
             dict: None,
         };
         if let Some(ops) = choice.ops {
-            // Checked without the dictionary first, so that a bad level is
-            // refused before any file is read.
-            ops.check(&settings)?;
+            // zram's order (at disksize there): a dictionary the algorithm
+            // cannot take, then the level and window, all before any file
+            // is read.
             if p.dict.is_some() && !ops.dict {
                 return Err(EOPNOTSUPP);
             }
+            ops.check(&settings)?;
         }
         if let Some(path) = p.dict {
             choice.settings = Settings::default();
