@@ -114,6 +114,12 @@ mkdir -p "$root/selftests/zram"
 cp "$("$RZ_TOP/scripts/fetch-kernel.sh")"/tools/testing/selftests/zram/*.sh "$root/selftests/zram/"
 
 cp "$tools/memhog" "$tools/dio-check" "$root/bin/"
+# A zstd dictionary trained on the guest's binaries (busybox, the tools
+# above, the kernel modules) in 4 KiB pieces, as pages; at most 64 KiB, so
+# lz4 and lz4hc take all of it too (algorithm_params dict=, test_codec).
+mkdir -p "$root/usr/share/rzram"
+zstd -q -f --train -B4096 --maxdict=65536 "$root/bin/busybox" "$root"/usr/sbin/* \
+    $(find "$root/lib/modules" -name '*.ko') -o "$root/usr/share/rzram/binaries.dict"
 cp "$RZ_TOP"/tests/vm/*.sh "$RZ_TOP"/tests/bench/*.sh "$root/tests/"
 cp "$RZ_TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init" "$root"/tests/*.sh

@@ -11,7 +11,10 @@ use super::{wb_attrs::*, Device};
 use crate::{
     allocators::{Backend, PAGE_SIZE},
     glue::sysfs::{attr_groups, disk_attr},
-    portable::parse::{self, PageWriter},
+    portable::{
+        parse::{self, PageWriter},
+        priority::{self, ZRAM_MAX_COMPS, ZRAM_PRIMARY_COMP, ZRAM_SECONDARY_COMP},
+    },
     zcomp,
 };
 
@@ -28,6 +31,7 @@ disk_attr!(MEM_LIMIT, c"mem_limit", WO, show: no_show, store: mem_limit_store);
 disk_attr!(MEM_USED_MAX, c"mem_used_max", WO, show: no_show, store: mem_used_max_store);
 disk_attr!(COMP_ALGORITHM, c"comp_algorithm", RW, show: comp_algorithm_show, store: comp_algorithm_store);
 disk_attr!(ALGORITHM_PARAMS, c"algorithm_params", WO, show: no_show, store: algorithm_params_store);
+disk_attr!(RECOMP_ALGORITHM, c"recomp_algorithm", RW, show: recomp_algorithm_show, store: recomp_algorithm_store);
 disk_attr!(ALLOCATOR, c"allocator", RW, show: allocator_show, store: |d, input| d.set_allocator(input));
 disk_attr!(MAX_COMP_STREAMS, c"max_comp_streams", RW, show: max_comp_streams_show, store: max_comp_streams_store);
 disk_attr!(IO_STAT, c"io_stat", RO, show: |d, w| d.stats.write_io_stat(w), store: no_store);
@@ -43,6 +47,7 @@ attr_groups!(pub(crate) DISK_GROUPS = [
     MEM_USED_MAX,
     COMP_ALGORITHM,
     ALGORITHM_PARAMS,
+    RECOMP_ALGORITHM,
     ALLOCATOR,
     MAX_COMP_STREAMS,
     IO_STAT,
@@ -110,12 +115,36 @@ fn mem_used_max_store(d: &Device, input: &[u8]) -> Result {
 }
 
 fn comp_algorithm_show(d: &Device, w: &mut PageWriter<'_>) -> fmt::Result {
-    let current = d.with_config(|c, s| s.map_or(c.codec, |s| s.streams.ops()).name);
+    let current = d.with_config(|c, _| c.comp.primary().name);
     write_choices(w, zcomp::BACKENDS.iter().map(|ops| ops.name), current)
 }
 
 fn comp_algorithm_store(d: &Device, input: &[u8]) -> Result {
-    d.set_codec(parse::algorithm_name(input, parse::ZRAM_MAX_ALGO_NAME_SZ).map_err(errno)?)
+    let name = parse::algorithm_name(input, parse::ZRAM_MAX_ALGO_NAME_SZ).map_err(errno)?;
+    d.set_codec(ZRAM_PRIMARY_COMP, name)
+}
+
+/// One line per configured recompression priority, as zram:
+/// `#N: ` and the `comp_algorithm` list with that priority's in brackets.
+fn recomp_algorithm_show(d: &Device, w: &mut PageWriter<'_>) -> fmt::Result {
+    let mut names = [None; ZRAM_MAX_COMPS];
+    d.with_config(|c, _| {
+        for (prio, name) in (0u32..).zip(names.iter_mut()) {
+            *name = c.comp.algorithm(prio).map(|ops| ops.name);
+        }
+    });
+    for (prio, name) in (0u32..).zip(names) {
+        if let (true, Some(name)) = (prio >= ZRAM_SECONDARY_COMP, name) {
+            write!(w, "#{}: ", prio)?;
+            write_choices(w, zcomp::BACKENDS.iter().map(|ops| ops.name), name)?;
+        }
+    }
+    Ok(())
+}
+
+fn recomp_algorithm_store(d: &Device, input: &[u8]) -> Result {
+    let r = priority::parse_recomp_algorithm(input).map_err(errno)?;
+    d.set_codec(r.priority, r.algo)
 }
 
 fn algorithm_params_store(d: &Device, input: &[u8]) -> Result {

@@ -33,24 +33,23 @@ use crate::{
         slot_table::SlotTableError,
         stats::Stats,
     },
-    zcomp::{self, CodecOps, Streams, BACKENDS},
 };
+
+use super::comp::{self, CompConfig, Comps};
 
 /// Settings chosen before `disksize`; they apply when the store is built.
 pub(crate) struct Config {
-    pub(crate) codec: &'static CodecOps,
-    /// `algorithm_params level=`; `None` is the codec's default.
-    pub(crate) level: Option<i32>,
+    /// The compressors by priority and their `algorithm_params`.
+    pub(crate) comp: CompConfig,
     pub(crate) allocator: Backend,
     /// `backing_dev`, opened; it moves into the store at `disksize`.
     pub(crate) backing: Option<Backing>,
 }
 
 impl Config {
-    const fn new() -> Self {
+    fn new() -> Self {
         Config {
-            codec: BACKENDS[0],
-            level: None,
+            comp: CompConfig::new(),
             allocator: Backend::Zsmalloc,
             backing: None,
         }
@@ -73,7 +72,8 @@ pub(crate) struct Store {
     slots: KernelSlotTable,
     /// How slot locks wait, and their lockdep class.
     pub(super) locks: SlotLocks,
-    pub(crate) streams: Streams,
+    /// The compressors, one per configured priority.
+    pub(crate) comps: Comps,
     pub(crate) pool: KBox<Pool>,
     /// Bounce pages for sub-page I/O, one per CPU so that concurrent
     /// sub-page I/O does not serialise.
@@ -91,7 +91,7 @@ impl Store {
             disksize,
             slots: pages::new_slot_table(slots)?,
             locks: SlotLocks::new()?,
-            streams: Streams::new(config.codec, config.level)?,
+            comps: Comps::new(&config.comp)?,
             pool: pages::new_pool(config.allocator)?,
             // Its own lock class: a partial buffer is taken before a slot
             // lock, a stream after one, and lockdep must tell them apart.
@@ -215,32 +215,17 @@ impl Device {
         })
     }
 
-    pub(crate) fn set_codec(&self, name: &[u8]) -> Result {
-        let ops = zcomp::find(name).ok_or(EINVAL)?;
-        self.configure(|c| {
-            c.codec = ops;
-            Ok(())
-        })
+    /// `comp_algorithm` (`prio` 0) or `recomp_algorithm` (1 to 3): the
+    /// name is checked before the device's state, as in zram.
+    pub(crate) fn set_codec(&self, prio: u32, name: &[u8]) -> Result {
+        let ops = comp::find_algorithm(name)?;
+        self.configure(|c| c.comp.set_algorithm(prio, ops))
     }
 
-    /// `algorithm_params`: only the primary compressor (priority 0) exists.
+    /// `algorithm_params`: `EBUSY` after init, then zram's checks
+    /// ([`CompConfig::set_params`]).
     pub(crate) fn set_algorithm_params(&self, p: &AlgorithmParams<'_>) -> Result {
-        if p.dict.is_some() || p.deflate_winbits.is_some() {
-            return Err(EINVAL);
-        }
-        if p.priority.is_some_and(|prio| prio != 0) {
-            return Err(EINVAL);
-        }
-        self.configure(|c| {
-            if let Some(name) = p.algo {
-                if !zcomp::find(name).is_some_and(|ops| core::ptr::eq(ops, c.codec)) {
-                    return Err(EINVAL);
-                }
-            }
-            c.codec.check_level(p.level)?;
-            c.level = p.level;
-            Ok(())
-        })
+        self.configure(|c| c.comp.set_params(p))
     }
 
     pub(crate) fn set_allocator(&self, name: &[u8]) -> Result {

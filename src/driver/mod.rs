@@ -9,13 +9,14 @@
 //! it is in `glue/`.
 
 pub(crate) mod attrs;
+mod comp;
 pub(crate) mod control;
 pub(crate) mod debugfs;
 mod device;
 mod idle;
 pub(crate) mod names;
-pub(crate) mod registry;
 mod recompress;
+pub(crate) mod registry;
 mod rw;
 mod wb_attrs;
 mod writeback;

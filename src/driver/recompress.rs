@@ -23,9 +23,6 @@ use crate::{
     },
 };
 
-/// The first recompression priority (zram's `ZRAM_SECONDARY_COMP`).
-const FIRST_RECOMP: u32 = 1;
-
 /// zram's `huge_class_size`: an object this large is stored as the page.
 const HUGE_SIZE: usize = super::rw::HUGE_THRESHOLD;
 
@@ -36,7 +33,7 @@ impl Device {
             .map_err(|e: parse::Errno| Error::from_errno(-e.0))?;
         self.with_store(|s| {
             let s = s.ok_or(EINVAL)?;
-            let prio = Self::recomp_priority(s, &r)?;
+            let prio = s.comps.select(r.algo, r.priority)?;
             let mut page = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
             let mut left = r.max_pages;
             let mut ret = Ok(());
@@ -48,32 +45,6 @@ impl Device {
             });
             ret
         })
-    }
-
-    /// The priority `r` asks for: `priority=` (1 to 3), else the first
-    /// priority from 1 whose algorithm is `algo=`, else 1. `EINVAL` if no
-    /// such algorithm is configured.
-    fn recomp_priority(s: &Store, r: &Recompress<'_>) -> Result<u32> {
-        let prio = match (r.priority, r.algo) {
-            (Some(p), algo) => {
-                let p = u32::try_from(p).map_err(|_| EINVAL)?;
-                if !(FIRST_RECOMP..Self::MAX_COMPS).contains(&p) {
-                    return Err(EINVAL);
-                }
-                if let Some(name) = algo {
-                    if Self::codec_name(s, p) != Some(name) {
-                        return Err(EINVAL);
-                    }
-                }
-                p
-            }
-            (None, Some(name)) => (FIRST_RECOMP..Self::MAX_COMPS)
-                .find(|&p| Self::codec_name(s, p) == Some(name))
-                .ok_or(EINVAL)?,
-            (None, None) => FIRST_RECOMP,
-        };
-        Self::codec(s, prio)?;
-        Ok(prio)
     }
 
     /// Recompresses page `index` if `r` selects it; counts the attempt in
@@ -130,7 +101,7 @@ impl Device {
             Ok(Some((new, data.len())))
         })?;
         let Some((new, new_size)) = stored else {
-            if Self::is_last_codec(s, prio) {
+            if prio >= s.comps.highest() {
                 guard.set_flag(FLAG_INCOMPRESSIBLE);
             }
             return Ok(());

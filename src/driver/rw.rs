@@ -158,27 +158,10 @@ impl Device {
         Ok(())
     }
 
-    /// Compressor priorities: 0 is `comp_algorithm`, 1 to 3 the
-    /// `recomp_algorithm`s (zram's `ZRAM_MAX_COMPS`).
-    pub(super) const MAX_COMPS: u32 = 4;
-
     /// The compression streams of priority `prio`; `EINVAL` if none is
     /// configured there.
     pub(super) fn codec(s: &Store, prio: u32) -> Result<&Streams> {
-        match prio {
-            0 => Ok(&s.streams),
-            _ => Err(EINVAL),
-        }
-    }
-
-    /// The name of the algorithm of priority `prio`, if one is configured.
-    pub(super) fn codec_name(s: &Store, prio: u32) -> Option<&'static [u8]> {
-        Self::codec(s, prio).ok().map(|c| c.ops().name.as_bytes())
-    }
-
-    /// Whether no algorithm of a priority above `prio` is configured.
-    pub(super) fn is_last_codec(s: &Store, prio: u32) -> bool {
-        (prio + 1..Self::MAX_COMPS).all(|p| Self::codec(s, p).is_err())
+        s.comps.get(prio).ok_or(EINVAL)
     }
 
     /// Fills `dst` (one page) from a stored object of `size` bytes, made by
@@ -220,7 +203,7 @@ impl Device {
     /// Compresses `src` (one page) into a new pool object; the stream is
     /// held for the output buffer until the object is written.
     fn store_page(&self, s: &Store, src: &[u8]) -> Result<SlotContent> {
-        s.streams.compress(src, |out| {
+        s.comps.primary().compress(src, |out| {
             let (data, huge) = match out {
                 Ok(c) if c.len() < HUGE_THRESHOLD => (c, false),
                 // Incompressible (or a compressor error): keep it as is.

@@ -192,7 +192,7 @@ impl Device {
 
     /// The stored object as is, zero-padded to a page.
     fn read_raw(s: &Store, handle: Handle, size: usize, buf: &mut [u8; PAGE_SIZE]) -> Result {
-        s.streams.read(|bounce, _| {
+        s.comps.primary().read(|bounce, _| {
             s.pool
                 .read(handle, bounce, |src| {
                     let src = src.get(..size).ok_or(EIO)?;

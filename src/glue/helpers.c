@@ -194,3 +194,25 @@ bool rzram_path_exists(const char *path)
 	path_put(&p);
 	return true;
 }
+
+/*
+ * Dictionaries (zcomp/): the sizes lz4.rs and lz4hc.rs state for the stream
+ * types, the read purpose glue/file.rs passes, and zram's allocator for the
+ * contexts and dictionaries zstd creates itself (backend_zstd.c's).
+ */
+#include <linux/kernel_read_file.h>
+
+static_assert(sizeof(LZ4_stream_t) == 16416);
+static_assert(sizeof(LZ4_streamHC_t) == 262192);
+static_assert(sizeof(LZ4_streamDecode_t) == 32);
+static_assert(READING_POLICY == 5);
+
+void *rzram_zstd_alloc(void *opaque, size_t size)
+{
+	return kvzalloc(size, GFP_NOIO | __GFP_NOWARN);
+}
+
+void rzram_zstd_free(void *opaque, void *address)
+{
+	kvfree(address);
+}

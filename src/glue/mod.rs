@@ -10,6 +10,7 @@
 //!   static inline functions.
 //! - `backing.rs` + `backing.c`: the backing device's I/O.
 //! - `gendisk.rs`: the major, the disks, block device operations.
+//! - `file.rs`: a whole file read by path (`algorithm_params dict=`).
 //! - `global.rs`: the registry's global mutex.
 //! - `bio.rs`: the bio walk and completion.
 //! - `lifecycle.rs`: settings and the store the I/O path reads unlocked.
@@ -22,6 +23,7 @@ pub(crate) mod backing;
 pub(crate) mod bio;
 pub(crate) mod class;
 pub(crate) mod ffi;
+pub(crate) mod file;
 pub(crate) mod gendisk;
 pub(crate) mod global;
 pub(crate) mod lifecycle;

@@ -11,6 +11,7 @@
 pub mod blocks;
 pub mod parse;
 pub mod postproc;
+pub mod priority;
 pub mod same_filled;
 pub mod slot;
 pub mod slot_table;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Raw deflate through the kernel's exported zlib (`lib/zlib_deflate`,
-//! module `zlib_deflate`; inflate is built in), with zram's (and the crypto
-//! API's) 2 KiB window and full memory level. Each stream keeps one deflate
+//! module `zlib_deflate`; inflate is built in), by default with zram's (and
+//! the crypto API's) 2 KiB window, and full memory level. `deflate.winbits=`
+//! sets the window as in zram: -9 to -15 raw deflate, 9 to 15 with zlib's
+//! header and checksum. Each stream keeps one deflate
 //! and one inflate `z_stream`, each at the head of its work memory with the
 //! zlib workspace after it.
 
@@ -10,7 +12,10 @@ use core::ffi::{c_char, c_int, c_ulong, c_void};
 use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
 
-use super::{check_decompressed, compressed_len, with_header, CodecOps, Levels, WorkMem, WorkSize};
+use super::{
+    check_decompressed, compressed_len, no_release, no_setup, with_header, CodecOps, Levels,
+    Params, Window, WorkMem, WorkSize,
+};
 
 /// `struct z_stream_s` (include/linux/zlib.h); helpers.c asserts its size
 /// and the workspace offset match.
@@ -67,8 +72,12 @@ const Z_DEFAULT_COMPRESSION: i32 = -1;
 const Z_BEST_COMPRESSION: i32 = 9;
 /// `MAX_MEM_LEVEL` (include/linux/zconf.h).
 const MAX_MEM_LEVEL: c_int = 8;
-/// Negative: raw deflate, no zlib header or checksum; 2^11-byte window.
-const WINDOW_BITS: c_int = -11;
+/// zram's `DEFLATE_DEF_WINBITS`. Negative: raw deflate, no zlib header or
+/// checksum; 2^11-byte window.
+const DEFLATE_DEF_WINBITS: i32 = -11;
+/// zlib's window bits: 2^9 to 2^15 bytes (zlib BUGs on others).
+const MIN_WBITS: i32 = 9;
+const MAX_WBITS: i32 = 15;
 
 pub(crate) static DEFLATE: CodecOps = CodecOps {
     name: "deflate",
@@ -76,8 +85,15 @@ pub(crate) static DEFLATE: CodecOps = CodecOps {
         default: Z_DEFAULT_COMPRESSION,
         range: level_range,
     }),
+    window: Some(Window {
+        default: DEFLATE_DEF_WINBITS,
+        valid: winbits_valid,
+    }),
+    dict: false,
+    setup: no_setup,
     work_size,
     init,
+    release: no_release,
     compress,
     decompress,
 };
@@ -87,9 +103,15 @@ fn level_range() -> (i32, i32) {
     (Z_DEFAULT_COMPRESSION, Z_BEST_COMPRESSION)
 }
 
-fn work_size(_level: i32) -> Result<WorkSize> {
-    // SAFETY: Valid window bits and memory level (zlib BUGs on others).
-    let deflate = unsafe { zlib_deflate_workspacesize(WINDOW_BITS, MAX_MEM_LEVEL) };
+/// zram's check: raw (negative) or zlib-wrapped, 9 to 15 bits.
+fn winbits_valid(bits: i32) -> bool {
+    (MIN_WBITS..=MAX_WBITS).contains(&bits.saturating_abs())
+}
+
+fn work_size(p: &Params) -> Result<WorkSize> {
+    // SAFETY: Window bits checked by `winbits_valid` and a valid memory
+    // level (zlib BUGs on others).
+    let deflate = unsafe { zlib_deflate_workspacesize(p.winbits, MAX_MEM_LEVEL) };
     // SAFETY: No arguments; returns a constant.
     let inflate = unsafe { zlib_inflate_workspacesize() };
     Ok(WorkSize {
@@ -107,16 +129,16 @@ fn stream(work: &mut WorkMem) -> Result<&mut ZStream> {
     Ok(strm)
 }
 
-fn init(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
+fn init(p: &Params, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
     let strm = stream(comp)?;
     // SAFETY: `strm` is live and its workspace is the `zlib_deflate_workspacesize` bytes after it
     // (see `work_size`), which never move; the parameters are the ones it was sized for.
     let ret = unsafe {
         zlib_deflateInit2(
             strm,
-            level,
+            p.level,
             Z_DEFLATED,
-            WINDOW_BITS,
+            p.winbits,
             MAX_MEM_LEVEL,
             Z_DEFAULT_STRATEGY,
         )
@@ -126,7 +148,7 @@ fn init(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
     }
     let strm = stream(decomp)?;
     // SAFETY: As above, with `zlib_inflate_workspacesize` bytes.
-    let ret = unsafe { zlib_inflateInit2(strm, WINDOW_BITS) };
+    let ret = unsafe { zlib_inflateInit2(strm, p.winbits) };
     if ret != Z_OK {
         return Err(EINVAL);
     }
@@ -142,7 +164,7 @@ fn set_buffers(strm: &mut ZStream, src: &[u8], dst: &mut [u8]) -> Result {
     Ok(())
 }
 
-fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn compress(_p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     let strm = stream(work)?;
     // SAFETY: `strm` was set up by `init` (deflateInit2) in this stream's
     // work memory, which the caller holds exclusively.
@@ -159,7 +181,7 @@ fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resu
     compressed_len(strm.total_out, dst.len())
 }
 
-fn decompress(work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
+fn decompress(_p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
     let strm = stream(work)?;
     // SAFETY: `strm` was set up by `init` (inflateInit2) in this stream's
     // work memory, which the caller holds exclusively.

@@ -8,7 +8,10 @@
 use core::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
-use super::{check_decompressed, compressed_len, no_init, CodecOps, WorkMem, WorkSize};
+use super::{
+    check_decompressed, compressed_len, no_init, no_release, no_setup, CodecOps, Params, WorkMem,
+    WorkSize,
+};
 
 extern "C" {
     fn lzo1x_1_compress(
@@ -50,8 +53,12 @@ type CompressFn = unsafe extern "C" fn(*const u8, usize, *mut u8, *mut usize, *m
 pub(crate) static LZO: CodecOps = CodecOps {
     name: "lzo",
     levels: None,
+    window: None,
+    dict: false,
+    setup: no_setup,
     work_size,
     init: no_init,
+    release: no_release,
     compress: compress_lzo,
     decompress,
 };
@@ -59,21 +66,25 @@ pub(crate) static LZO: CodecOps = CodecOps {
 pub(crate) static LZO_RLE: CodecOps = CodecOps {
     name: "lzo-rle",
     levels: None,
+    window: None,
+    dict: false,
+    setup: no_setup,
     work_size,
     init: no_init,
+    release: no_release,
     compress: compress_lzo_rle,
     decompress,
 };
 
-fn work_size(_level: i32) -> Result<WorkSize> {
+fn work_size(_p: &Params) -> Result<WorkSize> {
     WorkSize::compress_only(LZO1X_MEM_COMPRESS)
 }
 
-fn compress_lzo(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn compress_lzo(_p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     compress(lzo1x_1_compress, work, src, dst)
 }
 
-fn compress_lzo_rle(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn compress_lzo_rle(_p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     compress(lzorle1x_1_compress, work, src, dst)
 }
 
@@ -94,7 +105,7 @@ fn compress(f: CompressFn, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Re
     compressed_len(len, dst.len())
 }
 
-fn decompress(_work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
+fn decompress(_p: &Params, _work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
     let mut len = dst.len();
     // SAFETY: Pointers and lengths come from live slices; the safe
     // decompressor reads at most `src.len()` and writes at most `len` bytes.

@@ -2,31 +2,35 @@
 
 //! Compression backends and streams.
 //!
-//! Each algorithm is one ops table in its own file, calling
-//! the kernel's exported implementation (zram's `backend_*.c` split). A
-//! stream holds an algorithm's compression and decompression work memory
-//! and an output buffer; a device keeps one stream per possible CPU,
-//! allocated when `disksize` is set so the I/O path never allocates.
+//! Each algorithm is one ops table in its own file, calling the kernel's
+//! exported implementation (zram's `backend_*.c` split). What
+//! `algorithm_params` chose for a compressor ([`Settings`]: level,
+//! dictionary, deflate's window) becomes its [`Params`] when `disksize` is
+//! written, with what the backend builds once from them and every stream
+//! shares (zram's `setup_params`: a loaded LZ4 dictionary, zstd's
+//! cdict/ddict). A stream (`stream.rs`) holds an algorithm's compression
+//! and decompression work memory and an output buffer; a compressor keeps
+//! one stream per possible CPU, allocated at `disksize` so the I/O path
+//! never allocates.
 
-use core::ffi::{c_int, c_void};
-use core::mem::{align_of, size_of};
-use kernel::{alloc::KVVec, prelude::*};
-
-use crate::{allocators::PAGE_SIZE, glue::percpu::PerCpu};
+use core::ffi::c_int;
+use core::mem::size_of;
+use kernel::prelude::*;
 
 mod deflate;
 mod lz4;
 mod lz4hc;
 mod lzo;
+mod params;
+mod stream;
 // A kernel without CONFIG_842_COMPRESS/DECOMPRESS (Debian's) exports no
 // sw842_*: 842 is then left out, as zram leaves out its backends.
 #[cfg(all(CONFIG_842_COMPRESS, CONFIG_842_DECOMPRESS))]
 mod sw842;
 mod zstd;
 
-/// Output room of a stream: incompressible input may grow past a page and
-/// the compressor must never write out of bounds (zram uses two pages too).
-const STREAM_BUF_SIZE: usize = 2 * PAGE_SIZE;
+pub(crate) use params::{Params, Settings, Shared};
+pub(crate) use stream::{Streams, WorkMem};
 
 /// The compression levels an algorithm accepts.
 pub(crate) struct Levels {
@@ -37,6 +41,14 @@ pub(crate) struct Levels {
     pub(crate) range: fn() -> (i32, i32),
 }
 
+/// Window bits an algorithm accepts (`deflate.winbits=`).
+pub(crate) struct Window {
+    /// Used when none is given.
+    pub(crate) default: i32,
+    /// Whether a value is accepted.
+    pub(crate) valid: fn(i32) -> bool,
+}
+
 /// Bytes of work memory one stream needs.
 pub(crate) struct WorkSize {
     pub(crate) compress: usize,
@@ -44,7 +56,7 @@ pub(crate) struct WorkSize {
 }
 
 impl WorkSize {
-    /// `bytes` for compression, none for decompression, at every level.
+    /// `bytes` for compression, none for decompression.
     pub(crate) const fn compress_only(bytes: usize) -> Result<Self> {
         Ok(WorkSize {
             compress: bytes,
@@ -82,22 +94,40 @@ pub(crate) fn with_header<H, T: TryInto<usize>>(workspace: T) -> Result<usize> {
         .ok_or(EINVAL)
 }
 
-/// One compression algorithm.
+/// Bytes a header `H` takes at the start of work memory, rounded up so the
+/// workspace after it stays 8-byte aligned.
+pub(crate) const fn header_bytes<H>() -> usize {
+    size_of::<H>().next_multiple_of(8)
+}
+
+/// One compression algorithm: zram's `struct zcomp_ops`.
 pub(crate) struct CodecOps {
     /// The name users write to `comp_algorithm`.
     pub(crate) name: &'static str,
-    /// `None` for algorithms without levels.
+    /// `None` for algorithms without levels (a level is then refused).
     pub(crate) levels: Option<Levels>,
-    /// Work memory a stream needs at a (valid) level.
-    pub(crate) work_size: fn(level: i32) -> Result<WorkSize>,
+    /// `None` for algorithms without a window setting (`deflate.winbits=`
+    /// is then ignored, as zram ignores it).
+    pub(crate) window: Option<Window>,
+    /// Whether `dict=` is supported (zram: lz4, lz4hc, zstd; the others
+    /// refuse one with `EOPNOTSUPP`).
+    pub(crate) dict: bool,
+    /// Builds, once per compressor, what its streams share (zram's
+    /// `setup_params`). Process context.
+    pub(crate) setup: fn(p: &Params) -> Result<Shared>,
+    /// Work memory a stream needs.
+    pub(crate) work_size: fn(p: &Params) -> Result<WorkSize>,
     /// Builds a stream's contexts in its freshly zeroed work memory, once.
-    pub(crate) init: fn(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result,
+    pub(crate) init: fn(p: &Params, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result,
+    /// Frees what `init` allocated outside the work memory (zram's
+    /// `destroy_ctx`); must accept a stream whose `init` failed.
+    pub(crate) release: fn(comp: &mut WorkMem, decomp: &mut WorkMem),
     /// Compresses `src` into `dst` and returns the compressed length; fails
     /// if the output does not fit.
     pub(crate) compress:
-        fn(level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize>,
+        fn(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize>,
     /// Decompresses all of `src` into exactly `dst.len()` bytes.
-    pub(crate) decompress: fn(work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result,
+    pub(crate) decompress: fn(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result,
 }
 
 /// Every algorithm this module can use, lz4 first (the default).
@@ -120,190 +150,20 @@ pub(crate) fn find(name: &[u8]) -> Option<&'static CodecOps> {
         .find(|ops| ops.name.as_bytes() == name)
 }
 
-impl CodecOps {
-    /// EINVAL if `level` is not valid for this algorithm (None = default always ok).
-    pub(crate) fn check_level(&self, level: Option<i32>) -> Result {
-        self.resolve_level(level).map(|_| ())
-    }
-
-    /// The level to use: the given one if valid, else the default (0 for
-    /// algorithms without levels, where it is never read).
-    fn resolve_level(&self, level: Option<i32>) -> Result<i32> {
-        match (&self.levels, level) {
-            (None, None) => Ok(0),
-            (None, Some(_)) => Err(EINVAL),
-            (Some(levels), None) => Ok(levels.default),
-            (Some(levels), Some(level)) => {
-                let (min, max) = (levels.range)();
-                if (min..=max).contains(&level) {
-                    Ok(level)
-                } else {
-                    Err(EINVAL)
-                }
-            }
-        }
-    }
+/// `setup` for algorithms that share nothing between streams.
+pub(crate) fn no_setup(_p: &Params) -> Result<Shared> {
+    Ok(Shared::None)
 }
 
-/// `no_init` for algorithms that keep no context in their work memory.
-pub(crate) fn no_init(_level: i32, _comp: &mut WorkMem, _decomp: &mut WorkMem) -> Result {
+/// `init` for algorithms that keep no context in their work memory.
+pub(crate) fn no_init(_p: &Params, _comp: &mut WorkMem, _decomp: &mut WorkMem) -> Result {
     Ok(())
 }
+
+/// `release` for algorithms that allocate nothing outside the work memory.
+pub(crate) fn no_release(_comp: &mut WorkMem, _decomp: &mut WorkMem) {}
 
 /// A buffer length as the C `int` the kernel's compressors take.
 pub(crate) fn c_len(len: usize) -> Result<c_int> {
     c_int::try_from(len).map_err(|_| EINVAL)
-}
-
-/// Work memory of one stream.
-///
-/// # Invariants
-///
-/// The memory is 8-byte aligned (zstd and zlib require it), was zeroed when
-/// allocated and never moves while the stream lives, so contexts built in it
-/// may keep pointers into it.
-pub(crate) struct WorkMem(KVVec<u64>);
-
-impl WorkMem {
-    /// Allocates `bytes` of zeroed work memory (kmalloc, else vmalloc).
-    fn new(bytes: usize) -> Result<Self> {
-        Ok(WorkMem(KVVec::from_elem(
-            0u64,
-            bytes.div_ceil(8),
-            GFP_KERNEL,
-        )?))
-    }
-
-    /// Bytes of work memory.
-    pub(crate) fn len(&self) -> usize {
-        self.0.len() * size_of::<u64>()
-    }
-
-    /// The start of the work memory, for compressors that take it whole
-    /// and need `bytes` of it (`EINVAL` if it is shorter).
-    pub(crate) fn at_least(&mut self, bytes: usize) -> Result<*mut c_void> {
-        if self.len() < bytes {
-            return Err(EINVAL);
-        }
-        Ok(self.0.as_mut_ptr().cast())
-    }
-
-    /// Splits the memory into a header `H` (a backend's context) at the
-    /// start and the workspace after it, returned as pointer and length.
-    ///
-    /// # Safety
-    ///
-    /// `H` must be plain data for which all-zero bytes are a valid value,
-    /// and the header area must only ever be used as an `H` (the backend's
-    /// own header type, written only through this function).
-    pub(crate) unsafe fn header<H>(&mut self) -> Result<(&mut H, *mut c_void, usize)> {
-        let head = header_bytes::<H>();
-        if align_of::<H>() > align_of::<u64>() || self.len() < head {
-            return Err(EINVAL);
-        }
-        let len = self.len() - head;
-        let base = self.0.as_mut_ptr().cast::<u8>();
-        // SAFETY: `head <= self.len()` was checked above, so the workspace
-        // pointer stays within (or one past the end of) the allocation.
-        let rest = unsafe { base.add(head) };
-        // SAFETY: In bounds and aligned (checked, 8-byte memory), a valid `H` (caller contract), unique
-        // by the `&mut self` borrow, and disjoint from the workspace pointer.
-        let header = unsafe { &mut *base.cast::<H>() };
-        Ok((header, rest.cast(), len))
-    }
-}
-
-/// Bytes a header `H` takes at the start of work memory, rounded up so the
-/// workspace after it stays 8-byte aligned.
-pub(crate) const fn header_bytes<H>() -> usize {
-    size_of::<H>().next_multiple_of(8)
-}
-
-/// Work memory and output buffer for one compression at a time.
-struct Stream {
-    comp: WorkMem,
-    decomp: WorkMem,
-    buf: KVVec<u8>,
-}
-
-/// Per-CPU compression streams of one device.
-pub(crate) struct Streams {
-    ops: &'static CodecOps,
-    /// The resolved level, passed to every compression.
-    level: i32,
-    streams: PerCpu<Stream>,
-}
-
-impl Streams {
-    /// One stream per possible CPU with the algorithm's work memory for
-    /// `level` (None = default). Process context; EINVAL for a bad level.
-    pub(crate) fn new(ops: &'static CodecOps, level: Option<i32>) -> Result<Self> {
-        let level = ops.resolve_level(level)?;
-        let size = (ops.work_size)(level)?;
-        let streams = PerCpu::new(c"rzram_stream", kernel::static_lock_class!(), || {
-            let mut stream = Stream {
-                comp: WorkMem::new(size.compress)?,
-                decomp: WorkMem::new(size.decompress)?,
-                buf: KVVec::from_elem(0u8, STREAM_BUF_SIZE, GFP_KERNEL)?,
-            };
-            (ops.init)(level, &mut stream.comp, &mut stream.decomp)?;
-            Ok(stream)
-        })?;
-        Ok(Streams {
-            ops,
-            level,
-            streams,
-        })
-    }
-
-    /// The algorithm of these streams.
-    pub(crate) fn ops(&self) -> &'static CodecOps {
-        self.ops
-    }
-
-    /// Compresses `src` (one page) on the current CPU's stream and hands the
-    /// result to `f` while the stream is still held. May sleep.
-    pub(crate) fn compress<R>(
-        &self,
-        src: &[u8],
-        f: impl FnOnce(Result<&[u8]>) -> Result<R>,
-    ) -> Result<R> {
-        let mut guard = self.streams.lock()?;
-        let Stream { comp, buf, .. } = &mut *guard;
-        match (self.ops.compress)(self.level, comp, src, buf) {
-            Ok(len) => f(buf.get(..len).ok_or(EINVAL)),
-            Err(e) => f(Err(e)),
-        }
-    }
-
-    /// Holds the current CPU's stream and gives `f` a page-sized bounce
-    /// buffer plus a decompressor using that stream's decompression context
-    /// (disjoint from the bounce buffer). May sleep.
-    pub(crate) fn read<R>(
-        &self,
-        f: impl FnOnce(&mut [u8; PAGE_SIZE], &mut Decompressor<'_>) -> Result<R>,
-    ) -> Result<R> {
-        let mut guard = self.streams.lock()?;
-        let Stream { decomp, buf, .. } = &mut *guard;
-        let bounce = buf.get_mut(..PAGE_SIZE).ok_or(EINVAL)?;
-        let mut decompressor = Decompressor {
-            ops: self.ops,
-            work: decomp,
-        };
-        f(bounce.try_into().map_err(|_| EINVAL)?, &mut decompressor)
-    }
-}
-
-/// Decompression with one held stream's context.
-pub(crate) struct Decompressor<'a> {
-    ops: &'static CodecOps,
-    work: &'a mut WorkMem,
-}
-
-impl Decompressor<'_> {
-    /// Decompresses all of `src` into exactly `dst.len()` bytes; EIO on
-    /// corrupt input or wrong length.
-    pub(crate) fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Result {
-        (self.ops.decompress)(self.work, src, dst).map_err(|_| EIO)
-    }
 }

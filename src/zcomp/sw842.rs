@@ -6,7 +6,10 @@
 use core::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 
-use super::{check_decompressed, compressed_len, no_init, CodecOps, WorkMem, WorkSize};
+use super::{
+    check_decompressed, compressed_len, no_init, no_release, no_setup, CodecOps, Params, WorkMem,
+    WorkSize,
+};
 
 extern "C" {
     fn sw842_compress(
@@ -31,13 +34,17 @@ const SW842_MEM_COMPRESS: usize = 0xf000;
 pub(crate) static SW842: CodecOps = CodecOps {
     name: "842",
     levels: None,
+    window: None,
+    dict: false,
+    setup: no_setup,
     work_size,
     init: no_init,
+    release: no_release,
     compress,
     decompress,
 };
 
-fn work_size(_level: i32) -> Result<WorkSize> {
+fn work_size(_p: &Params) -> Result<WorkSize> {
     WorkSize::compress_only(SW842_MEM_COMPRESS)
 }
 
@@ -45,7 +52,7 @@ fn c_uint_len(len: usize) -> Result<c_uint> {
     c_uint::try_from(len).map_err(|_| EINVAL)
 }
 
-fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn compress(_p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     let work = work.at_least(SW842_MEM_COMPRESS)?;
     let mut len = c_uint_len(dst.len())?;
     // SAFETY: Live slices; sw842 writes at most `len` bytes to `dst` (ENOSPC beyond) and
@@ -65,7 +72,7 @@ fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resu
     compressed_len(len, dst.len())
 }
 
-fn decompress(_work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
+fn decompress(_p: &Params, _work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
     let mut len = c_uint_len(dst.len())?;
     // SAFETY: Pointers and lengths come from live slices; sw842 reads at most
     // `src.len()` bytes and writes at most `len` bytes.

@@ -4,7 +4,10 @@
 //! `zstd_compress`; the decompressor is built in). Like zram, the parameters
 //! are tuned for one page (`zstd_get_params(level, PAGE_SIZE)`), and each
 //! stream builds its compression and decompression contexts once, inside its
-//! own work memory.
+//! own work memory. With a dictionary, as zram's backend: one cdict and one
+//! ddict built at `disksize` by reference to the dictionary and shared by
+//! every stream, and a compression context zstd allocates itself (it sizes
+//! it on first use; `Streams::new` makes that first use happen there).
 
 use core::ffi::{c_int, c_uint, c_ulonglong, c_void};
 use core::mem::size_of;
@@ -12,7 +15,10 @@ use kernel::prelude::*;
 
 use crate::allocators::PAGE_SIZE;
 
-use super::{check_decompressed, compressed_len, with_header, CodecOps, Levels, WorkMem, WorkSize};
+use super::{
+    check_decompressed, compressed_len, with_header, CodecOps, Levels, Params, Shared, WorkMem,
+    WorkSize,
+};
 
 /// `zstd_compression_parameters` (`ZSTD_compressionParameters`,
 /// include/linux/zstd_lib.h); helpers.c asserts the size matches.
@@ -45,6 +51,15 @@ struct Parameters {
 
 const _: () = assert!(size_of::<Parameters>() == 40);
 
+/// `zstd_custom_mem` (`ZSTD_customMem`): how zstd allocates the contexts
+/// and dictionaries it creates itself.
+#[repr(C)]
+struct CustomMem {
+    alloc: unsafe extern "C" fn(opaque: *mut c_void, size: usize) -> *mut c_void,
+    free: unsafe extern "C" fn(opaque: *mut c_void, address: *mut c_void),
+    opaque: *mut c_void,
+}
+
 extern "C" {
     fn zstd_min_clevel() -> c_int;
     fn zstd_max_clevel() -> c_int;
@@ -62,6 +77,45 @@ extern "C" {
     ) -> usize;
     fn zstd_dctx_workspace_bound() -> usize;
     fn zstd_init_dctx(workspace: *mut c_void, workspace_size: usize) -> *mut c_void;
+    fn zstd_get_cparams(
+        level: c_int,
+        estimated_src_size: c_ulonglong,
+        dict_size: usize,
+    ) -> CompressionParameters;
+    fn zstd_create_cdict_byreference(
+        dict: *const c_void,
+        dict_size: usize,
+        cparams: CompressionParameters,
+        custom_mem: CustomMem,
+    ) -> *mut c_void;
+    fn zstd_free_cdict(cdict: *mut c_void) -> usize;
+    fn zstd_create_ddict_byreference(
+        dict: *const c_void,
+        dict_size: usize,
+        custom_mem: CustomMem,
+    ) -> *mut c_void;
+    fn zstd_free_ddict(ddict: *mut c_void) -> usize;
+    fn zstd_create_cctx_advanced(custom_mem: CustomMem) -> *mut c_void;
+    fn zstd_free_cctx(cctx: *mut c_void) -> usize;
+    fn zstd_compress_using_cdict(
+        cctx: *mut c_void,
+        dst: *mut c_void,
+        dst_capacity: usize,
+        src: *const c_void,
+        src_size: usize,
+        cdict: *const c_void,
+    ) -> usize;
+    fn zstd_decompress_using_ddict(
+        dctx: *mut c_void,
+        dst: *mut c_void,
+        dst_capacity: usize,
+        src: *const c_void,
+        src_size: usize,
+        ddict: *const c_void,
+    ) -> usize;
+    // helpers.c: zram's allocator for zstd (kvzalloc, GFP_NOIO).
+    fn rzram_zstd_alloc(opaque: *mut c_void, size: usize) -> *mut c_void;
+    fn rzram_zstd_free(opaque: *mut c_void, address: *mut c_void);
     fn zstd_decompress_dctx(
         dctx: *mut c_void,
         dst: *mut c_void,
@@ -79,13 +133,17 @@ const ZSTD_CLEVEL_DEFAULT: i32 = 3;
 /// # Invariants
 ///
 /// Lives only at the head of a stream's compression [`WorkMem`]; `cctx` is
-/// null or the context `zstd_init_cctx` built in the rest of that memory,
-/// and `params` are the parameters that context was sized for.
+/// null, or the context `zstd_init_cctx` built in the rest of that memory
+/// for `params` (`owned` false), or one `zstd_create_cctx_advanced`
+/// created for this stream alone (`owned` true).
 #[repr(C)]
 struct CompHeader {
     params: Parameters,
     /// Null until `init` built the context.
     cctx: *mut c_void,
+    /// The context was created by zstd (dictionary mode), not in this
+    /// memory: `release` frees it.
+    owned: bool,
 }
 
 /// Head of a stream's decompression work memory; the dctx lives after it.
@@ -106,11 +164,80 @@ pub(crate) static ZSTD: CodecOps = CodecOps {
         default: ZSTD_CLEVEL_DEFAULT,
         range: level_range,
     }),
+    window: None,
+    dict: true,
+    setup,
     work_size,
     init,
+    release,
     compress,
     decompress,
 };
+
+/// zram's allocator for what zstd creates itself.
+fn custom_mem() -> CustomMem {
+    CustomMem {
+        alloc: rzram_zstd_alloc,
+        free: rzram_zstd_free,
+        opaque: core::ptr::null_mut(),
+    }
+}
+
+/// The dictionaries of one compressor.
+///
+/// # Invariants
+///
+/// Both are non-null, created by reference to the dictionary bytes of the
+/// [`Params`] that hold them (which drop the dictionary after them), and
+/// only read after creation, so every stream may use them at once.
+pub(crate) struct Dicts {
+    cdict: *mut c_void,
+    ddict: *mut c_void,
+}
+
+// SAFETY: zstd's dictionaries are immutable once created and may be freed
+// from any thread.
+unsafe impl Send for Dicts {}
+// SAFETY: As above: concurrent compressions only read a cdict or ddict.
+unsafe impl Sync for Dicts {}
+
+impl Drop for Dicts {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, both were created by zstd and no
+        // stream uses them any more ([`Params`] outlive their streams).
+        unsafe {
+            zstd_free_cdict(self.cdict);
+            zstd_free_ddict(self.ddict);
+        }
+    }
+}
+
+/// Builds the dictionaries, if there is one (zram's `zstd_setup_params`:
+/// `EINVAL` if zstd refuses it).
+fn setup(p: &Params) -> Result<Shared> {
+    let Some(dict) = p.dict() else {
+        return Ok(Shared::None);
+    };
+    // SAFETY: A pure function of its arguments.
+    let cparams = unsafe { zstd_get_cparams(p.level, PAGE_SIZE as c_ulonglong, dict.len()) };
+    // SAFETY: The dictionary is a live slice; zstd keeps a reference to it,
+    // which [`Params`] keeps alive until after the cdict is freed.
+    let cdict = unsafe {
+        zstd_create_cdict_byreference(dict.as_ptr().cast(), dict.len(), cparams, custom_mem())
+    };
+    if cdict.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: As for the cdict.
+    let ddict =
+        unsafe { zstd_create_ddict_byreference(dict.as_ptr().cast(), dict.len(), custom_mem()) };
+    if ddict.is_null() {
+        // SAFETY: Created above, used by nobody.
+        unsafe { zstd_free_cdict(cdict) };
+        return Err(EINVAL);
+    }
+    Ok(Shared::Zstd(Dicts { cdict, ddict }))
+}
 
 /// zstd's own bounds: negative levels trade ratio for speed.
 fn level_range() -> (i32, i32) {
@@ -124,10 +251,15 @@ fn page_params(level: i32) -> Parameters {
     unsafe { zstd_get_params(level, PAGE_SIZE as c_ulonglong) }
 }
 
-fn work_size(level: i32) -> Result<WorkSize> {
-    let params = page_params(level);
-    // SAFETY: `params.c_params` is a live value for the call.
-    let cctx = unsafe { zstd_cctx_workspace_bound(&params.c_params) };
+fn work_size(p: &Params) -> Result<WorkSize> {
+    let params = page_params(p.level);
+    let cctx = if p.dict().is_some() {
+        // zstd allocates this context itself.
+        0
+    } else {
+        // SAFETY: `params.c_params` is a live value for the call.
+        unsafe { zstd_cctx_workspace_bound(&params.c_params) }
+    };
     // SAFETY: No arguments; returns a constant.
     let dctx = unsafe { zstd_dctx_workspace_bound() };
     Ok(WorkSize {
@@ -136,14 +268,20 @@ fn work_size(level: i32) -> Result<WorkSize> {
     })
 }
 
-fn init(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
+fn init(p: &Params, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
     // SAFETY: `CompHeader` is plain data valid when zeroed and this backend
     // keeps only a `CompHeader` at the head of its compression memory.
     let (head, ws, ws_len) = unsafe { comp.header::<CompHeader>()? };
-    head.params = page_params(level);
-    // SAFETY: `ws` is 8-byte aligned memory of `ws_len` bytes that lives,
-    // unmoved, as long as the stream; zstd places the cctx inside it.
-    head.cctx = unsafe { zstd_init_cctx(ws, ws_len) };
+    head.params = page_params(p.level);
+    if p.dict().is_some() {
+        // SAFETY: Creates a context with zstd's allocator; `release` frees it.
+        head.cctx = unsafe { zstd_create_cctx_advanced(custom_mem()) };
+        head.owned = true;
+    } else {
+        // SAFETY: `ws` is 8-byte aligned memory of `ws_len` bytes that
+        // lives, unmoved, as long as the stream; zstd places the cctx in it.
+        head.cctx = unsafe { zstd_init_cctx(ws, ws_len) };
+    }
     if head.cctx.is_null() {
         return Err(ENOMEM);
     }
@@ -157,20 +295,60 @@ fn init(level: i32, comp: &mut WorkMem, decomp: &mut WorkMem) -> Result {
     Ok(())
 }
 
+/// Frees a context zstd created (dictionary mode); one in the work memory
+/// goes with it.
+fn release(comp: &mut WorkMem, _decomp: &mut WorkMem) {
+    // SAFETY: As in `init`.
+    let Ok((head, _, _)) = (unsafe { comp.header::<CompHeader>() }) else {
+        return;
+    };
+    if head.owned && !head.cctx.is_null() {
+        // SAFETY: Created by `zstd_create_cctx_advanced` in `init`, freed
+        // once (the pointer is cleared), and the stream is being dropped.
+        unsafe { zstd_free_cctx(head.cctx) };
+        head.cctx = core::ptr::null_mut();
+    }
+}
+
 fn is_error(code: usize) -> bool {
     // SAFETY: A pure function of its argument.
     unsafe { zstd_is_error(code) != 0 }
 }
 
-fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+fn compress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result<usize> {
     // SAFETY: As in `init`.
     let (head, _, _) = unsafe { work.header::<CompHeader>()? };
     if head.cctx.is_null() {
         return Err(EINVAL);
     }
+    let ret = if let Shared::Zstd(dicts) = &p.shared {
+        // SAFETY: `cctx` was created by `init` for this stream, held
+        // exclusively; the cdict lives in `p` (type invariant of `Dicts`);
+        // live slices, zstd writes at most `dst.len()` bytes.
+        unsafe {
+            zstd_compress_using_cdict(
+                head.cctx,
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+                src.as_ptr().cast(),
+                src.len(),
+                dicts.cdict,
+            )
+        }
+    } else {
+        compress_page(head, src, dst)
+    };
+    if is_error(ret) {
+        return Err(EINVAL);
+    }
+    compressed_len(ret, dst.len())
+}
+
+/// One page without a dictionary, with the context in the work memory.
+fn compress_page(head: &mut CompHeader, src: &[u8], dst: &mut [u8]) -> usize {
     // SAFETY: `cctx` was built by `init` in this stream's work memory, held exclusively; live slices,
     // zstd writes at most `dst.len()` bytes; `params` is disjoint from the cctx.
-    let ret = unsafe {
+    unsafe {
         zstd_compress_cctx(
             head.cctx,
             dst.as_mut_ptr().cast(),
@@ -179,29 +357,42 @@ fn compress(_level: i32, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resu
             src.len(),
             &head.params,
         )
-    };
-    if is_error(ret) {
-        return Err(EINVAL);
     }
-    compressed_len(ret, dst.len())
 }
 
-fn decompress(work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
+fn decompress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Result {
     // SAFETY: As in `init`.
     let (head, _, _) = unsafe { work.header::<DecompHeader>()? };
     if head.dctx.is_null() {
         return Err(EIO);
     }
-    // SAFETY: `dctx` was built by `init` in this stream's work memory, held exclusively; live
-    // slices, and zstd stays within the given sizes.
-    let ret = unsafe {
-        zstd_decompress_dctx(
-            head.dctx,
-            dst.as_mut_ptr().cast(),
-            dst.len(),
-            src.as_ptr().cast(),
-            src.len(),
-        )
+    let ret = if let Shared::Zstd(dicts) = &p.shared {
+        // SAFETY: `dctx` was built by `init` in this stream's work memory,
+        // held exclusively; the ddict lives in `p` (type invariant of
+        // `Dicts`); live slices, and zstd stays within the given sizes.
+        unsafe {
+            zstd_decompress_using_ddict(
+                head.dctx,
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+                src.as_ptr().cast(),
+                src.len(),
+                dicts.ddict,
+            )
+        }
+    } else {
+        // SAFETY: `dctx` was built by `init` in this stream's work memory,
+        // held exclusively; live slices, and zstd stays within the given
+        // sizes.
+        unsafe {
+            zstd_decompress_dctx(
+                head.dctx,
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+                src.as_ptr().cast(),
+                src.len(),
+            )
+        }
     };
     if is_error(ret) {
         return Err(EIO);

@@ -272,7 +272,7 @@ bad_writes() {
     else
         each algorithm_params "$E_BUSY" algonosuch empty blank
     fi
-    if rzram_only "$state algorithm_params unknown key, bad level, dict"; then
+    if rzram_only "$state algorithm_params unknown key, bad level"; then
         printf 'nosuch=1\n' > $P/keynosuch
         printf 'level=-2147483648\n' > $P/lvlmin
         each algorithm_params "$E_INVAL" keynosuch
