@@ -237,6 +237,10 @@ impl Device {
                 self.wb.limit.fetch_add(1, Ordering::Relaxed);
             }
             self.release_block(s, p.block);
+            // The page stays in memory, no longer chosen.
+            if let Ok(Some(slot)) = s.slot(p.index) {
+                slot.lock(&s.locks).clear_flag(FLAG_PP);
+            }
             return Err(e);
         }
         Stats::inc(&self.stats.bd_writes);
