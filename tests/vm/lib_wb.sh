@@ -109,7 +109,8 @@ nullb_make() {
     mkdir $d || fatal "mkdir $d"
     e=$( { echo "$2" > $d/size && echo 1 > $d/memory_backed && echo 4096 > $d/blocksize &&
         echo 1 > $d/power; } 2>&1) || fatal "null_blk $1 set-up: $e"
-    NULLB=/dev/nullb$(cat $d/index)
+    # A device made through configfs takes the item's name.
+    NULLB=/dev/$1
     wait_until 10 "[ -b $NULLB ]" || fatal "no $NULLB after power=1"
 }
 # nullb_bad NAME +|- FIRST_BLOCK LAST_BLOCK: marks (+) or clears (-) 4 KiB
