@@ -401,6 +401,39 @@ if need backing_dev; then
     expect_eq "reset releases the backing device" "$(cat $SYS/backing_dev)" none
 fi
 
+note "--- algorithm_params dict= and deflate.winbits="
+# A raw-content dictionary (the first 64 KiB of busybox) and the same bytes
+# as data: with the dictionary each page compresses to a reference into it,
+# so compr_data_size must fall to a fraction of what it is without.
+head -c 65536 /bin/busybox > /tmp/dict
+# dict_round CODEC PARAMS: compr_data_size of the 16 pages with PARAMS; the
+# data must read back.
+dict_round() {
+    local c
+    check_sh "$1 $2: comp_algorithm and algorithm_params" "echo $1 > $SYS/comp_algorithm && echo '$2' > $SYS/algorithm_params"
+    dev_init $SYS 16M
+    check "$1 $2: write 16 pages" dd if=/tmp/dict of=$DEV bs=64k oflag=direct
+    drop_caches
+    expect_eq "$1 $2: read back matches" "$(md5_dev $DEV 0 16)" "$(md5_file /tmp/dict 0 16)"
+    c=$(mm_stat_col 2)
+    check_sh "$1 $2: reset" "echo 1 > $SYS/reset"
+    DICT_C=$c
+}
+for codec in zstd lz4; do
+    in_list $codec $CODECS || continue
+    dict_round $codec "level=3"; plain=$DICT_C
+    dict_round $codec "dict=/tmp/dict level=3"; withd=$DICT_C
+    expect_num "$codec: the dictionary shrinks compr_data_size below a quarter ($plain without)" "$withd" -lt $((plain / 4))
+done
+if in_list deflate $CODECS; then
+    check_sh "deflate: comp_algorithm" "echo deflate > $SYS/comp_algorithm"
+    expect_write "deflate: algorithm_params deflate.winbits=20 is stored" ok $SYS/algorithm_params deflate.winbits=20
+    expect_write "deflate: ... and disksize refuses it (zcomp_create)" "$E_INVAL" $SYS/disksize 16M
+    expect_eq "deflate: still uninitialised" "$(cat $SYS/initstate)" 0
+    dict_round deflate "deflate.winbits=-9"
+    dict_round deflate "deflate.winbits=15"
+fi
+
 note "--- hot-added device"
 id=$(cat $CTL/hot_add)
 SYS=$(dev_sys $id)
