@@ -341,6 +341,27 @@ fn strip_quote(s: &[u8]) -> (&[u8], bool) {
     }
 }
 
+impl<'a> Arg<'a> {
+    /// The value, if one was given and is not empty.
+    pub(super) fn value(&self) -> Option<&'a [u8]> {
+        self.val.filter(|v| !v.is_empty())
+    }
+}
+
+/// The tokens of a sysfs store (up to its first NUL), split one by one
+/// with [`next_arg`] after leading blanks, as zram's `*_store()` loops do.
+pub(super) fn args(buf: &[u8]) -> impl Iterator<Item = Arg<'_>> {
+    let mut rest = skip_spaces(c_str(buf));
+    core::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (arg, r) = next_arg(rest);
+        rest = r;
+        Some(arg)
+    })
+}
+
 /// The kernel's `next_arg()`: split the first whitespace-separated token
 /// (double quotes protect spaces) into `param` and `val`, and return the
 /// rest with leading spaces skipped. `args` must not start with a space.
@@ -408,14 +429,8 @@ pub(super) fn next_arg(args: &[u8]) -> (Arg<'_>, &[u8]) {
 /// for them so typos are reported.
 pub fn parse_algorithm_params(buf: &[u8]) -> Result<AlgorithmParams<'_>, Errno> {
     let mut p = AlgorithmParams::default();
-    let mut args = skip_spaces(c_str(buf));
-    while !args.is_empty() {
-        let (arg, rest) = next_arg(args);
-        args = rest;
-        let val = match arg.val {
-            Some(v) if !v.is_empty() => v,
-            _ => return Err(EINVAL),
-        };
+    for arg in args(buf) {
+        let val = arg.value().ok_or(EINVAL)?;
         match arg.param {
             b"priority" => p.priority = Some(parse_i32(val, 10)?),
             b"level" => p.level = Some(parse_i32(val, 10)?),

@@ -8,10 +8,7 @@
 //! ignored, as zram ignores them: tools written for a later zram keep
 //! working on this one.
 
-use super::parse::{
-    c_str, next_arg, parse_i32, parse_u32, parse_u64, skip_spaces, sysfs_streq, Errno, EINVAL,
-    ERANGE,
-};
+use super::parse::{args, parse_i32, parse_u32, parse_u64, sysfs_streq, Errno, EINVAL, ERANGE};
 
 /// Writeback selects huge pages (zram's `HUGE_WRITEBACK`).
 pub const WB_HUGE: u32 = 1 << 0;
@@ -101,18 +98,12 @@ pub fn parse_writeback(buf: &[u8], nr_pages: u64, mut scan: impl FnMut(Scan)) ->
 
 fn walk_writeback(buf: &[u8], nr_pages: u64, scan: &mut impl FnMut(Scan)) -> Result<(), Errno> {
     let (mut lo, mut hi, mode) = (0, nr_pages, 0);
-    let mut args = skip_spaces(c_str(buf));
-    while !args.is_empty() {
-        let (arg, rest) = next_arg(args);
-        args = rest;
-        let val = match arg.val {
-            Some(v) if !v.is_empty() => v,
+    for arg in args(buf) {
+        let Some(val) = arg.value() else {
             // The legacy form: a mode without `type=`.
-            _ => {
-                let mode = parse_mode(arg.param)?;
-                scan(Scan { mode, lo, hi });
-                break;
-            }
+            let mode = parse_mode(arg.param)?;
+            scan(Scan { mode, lo, hi });
+            break;
         };
         match arg.param {
             b"type" => {
@@ -165,14 +156,8 @@ pub fn parse_recompress(buf: &[u8], huge_size: usize) -> Result<Recompress<'_>, 
         algo: None,
         priority: None,
     };
-    let mut args = skip_spaces(c_str(buf));
-    while !args.is_empty() {
-        let (arg, rest) = next_arg(args);
-        args = rest;
-        let val = match arg.val {
-            Some(v) if !v.is_empty() => v,
-            _ => return Err(EINVAL),
-        };
+    for arg in args(buf) {
+        let val = arg.value().ok_or(EINVAL)?;
         match arg.param {
             b"type" => {
                 // As zram: a bad type after a good one keeps the good one.
