@@ -249,14 +249,14 @@ zramctl_cases() {
     # on the backing device: it goes, and lets go of $BDEV.
     n=$(cat /sys/class/zram-control/hot_add); S=/sys/block/zram$n
     e=$( { echo $BDEV > $S/backing_dev && echo 16M > $S/disksize; } 2>&1)
-    expect_eq "$g: hot_add zram$n, backing_dev $BDEV, disksize 16M" "$e$(cat $S/backing_dev)" $BDEV
+    expect_eq "$g: zramctl: hot_add zram$n, backing_dev $BDEV, disksize 16M" "$e$(cat $S/backing_dev)" $BDEV
     same_data /dev/zram$n
-    check "$g: zram$n: echo all > idle; echo idle > writeback" sh -c "echo all > $S/idle && echo idle > $S/writeback"
-    expect_num "$g: zram$n: bd_count after writeback" "$(bd_col 1 $S)" -gt 0
+    check "$g: zramctl: zram$n: echo all > idle; echo idle > writeback" sh -c "echo all > $S/idle && echo idle > $S/writeback"
+    expect_num "$g: zramctl: zram$n: bd_count after writeback" "$(bd_col 1 $S)" -gt 0
     check "$g: zramctl --reset /dev/zram$n (pages on $BDEV)" $ZC --reset /dev/zram$n
     expect_eq "$g: zramctl --reset removed zram$n" "$(zram_devs)" ""
     n=$(cat /sys/class/zram-control/hot_add); S=/sys/block/zram$n
-    expect_write "$g: $BDEV free again: a new zram$n takes it as backing_dev" ok $S/backing_dev $BDEV
+    expect_write "$g: zramctl: $BDEV free again: a new zram$n takes it as backing_dev" ok $S/backing_dev $BDEV
     check "$g: zramctl --reset /dev/zram$n (a backing device, never initialised)" $ZC --reset /dev/zram$n
     expect_eq "$g: zramctl --reset removed zram$n too" "$(zram_devs)" ""
     check "$g: modprobe -r zram after zramctl" $MODPROBE -r zram
@@ -274,7 +274,7 @@ generator_writeback() {
     want=$(($1 / 4096 - $6)); c0=$2
     check "$g: zram0: echo all > idle; echo idle > writeback" sh -c "echo all > $SYS/idle && echo idle > $SYS/writeback"
     expect_num "$g: zram0: bd_count after writeback" "$(bd_col 1)" -gt 0
-    expect_eq "$g: zram0: bd_count is every stored page not same-filled" "$(bd_col 1)" $want
+    expect_eq "$g: zram0: bd_count is every stored page not same-filled ($want)" "$(bd_col 1)" $want
     expect_num "$g: zram0: compr_data_size fell" "$(mm_stat_col 2)" -lt $c0
     drop_caches
     r0=$(bd_col 2)
