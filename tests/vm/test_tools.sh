@@ -9,8 +9,14 @@
 # rzram-only cases: with zram_names=0 the tools see and touch nothing of
 # rzram's; zram_names=1 is refused while C zram is loaded; the file's
 # fallback to C zram.
+# The second tier through the tools: zram-generator's writeback-device=
+# (both generations) on the guest's virtio disk, trixie's recompression
+# algorithms (compression-algorithm = PRIMARY SECOND THIRD), and zramctl
+# --reset of a device with written-back pages. zramctl 2.41.5 has no
+# column or option for either (its --help).
 DEVNAME=zram
 . /tests/lib.sh
+. /tests/lib_wb.sh
 
 E_BUSY="Device or resource busy"
 MiB=1048576
@@ -45,26 +51,41 @@ done
 # lz4. trixie's 1.2.1 sets zram0's zstd at level 1 and zram1's at level
 # 19, which must show in how small the same data compresses, and zram0's
 # mem_limit (zram-resident-limit, in MiB like zram-size).
+# Both generations write writeback-device= into zram0's backing_dev before
+# its disksize. trixie's zram2 has recompression: 1.2.1 writes the first
+# algorithm to comp_algorithm and each later one N to recomp_algorithm as
+# "algo=NAME priority=N"; a later algorithm's "(params)" it writes to
+# recompress as "PARAMS priority=N", which before init is EINVAL (the
+# generator warns and goes on), and a "(params)" without algorithm it parses
+# and never writes (its zram-generator.conf(5) and example; what it writes
+# was traced with strace on the host against a stand-in /sys/block).
 generator_conf() {
-    limit=
+    limit=; recomp=
     if [ $1 = bookworm ]; then
         alg0=zstd; alg1=lz4
     else
         alg0="zstd(level=1)"; alg1="zstd(level=19)"; limit="zram-resident-limit = 16"
+        recomp="
+[zram2]
+zram-size = 16
+compression-algorithm = lz4 zstd deflate(level=9) (type=idle)"
     fi
     cat > /etc/systemd/zram-generator.conf <<EOF
 [zram0]
 zram-size = 64
 compression-algorithm = $alg0
 swap-priority = 42
+writeback-device = $BDEV
 $limit
 
 [zram1]
 zram-size = 32
 compression-algorithm = $alg1
+$recomp
 EOF
 }
-skip "zram-generator writeback-device= and recompression (no backing_dev or recomp_algorithm before the parity issue)"
+# The backing disk: Debian's kernel has virtio_blk as a module.
+wb_disk
 
 # loaded: the zram-like modules loaded now (zram, rzram), space-separated.
 loaded() { grep -oE '^r?zram ' /proc/modules | tr -d ' ' | sort | xargs; }
@@ -223,7 +244,81 @@ zramctl_cases() {
         for d in $(zram_devs); do $ZC --reset /dev/$d; done
         expect_eq "$g: zramctl --reset of both" "$(zram_devs)" ""
     fi
+
+    # zramctl --reset (reset, then hot_remove) of a device whose pages sit
+    # on the backing device: it goes, and lets go of $BDEV.
+    n=$(cat /sys/class/zram-control/hot_add); S=/sys/block/zram$n
+    e=$( { echo $BDEV > $S/backing_dev && echo 16M > $S/disksize; } 2>&1)
+    expect_eq "$g: zramctl: hot_add zram$n, backing_dev $BDEV, disksize 16M" "$e$(cat $S/backing_dev)" $BDEV
+    same_data /dev/zram$n
+    check "$g: zramctl: zram$n: echo all > idle; echo idle > writeback" sh -c "echo all > $S/idle && echo idle > $S/writeback"
+    expect_num "$g: zramctl: zram$n: bd_count after writeback" "$(bd_col 1 $S)" -gt 0
+    check "$g: zramctl --reset /dev/zram$n (pages on $BDEV)" $ZC --reset /dev/zram$n
+    expect_eq "$g: zramctl --reset removed zram$n" "$(zram_devs)" ""
+    n=$(cat /sys/class/zram-control/hot_add); S=/sys/block/zram$n
+    expect_write "$g: zramctl: $BDEV free again: a new zram$n takes it as backing_dev" ok $S/backing_dev $BDEV
+    check "$g: zramctl --reset /dev/zram$n (a backing device, never initialised)" $ZC --reset /dev/zram$n
+    expect_eq "$g: zramctl --reset removed zram$n too" "$(zram_devs)" ""
     check "$g: modprobe -r zram after zramctl" $MODPROBE -r zram
+}
+
+# generator_writeback G: writeback-device='s effect on zram0 (set up,
+# swapon and swapoff done): the swap header and 1 MiB at page 256 go to
+# $BDEV and read back from it.
+generator_writeback() {
+    local g=$1 want c0 r0
+    same_data $DEV
+    # mm_stat: orig_data_size (bytes, same-filled pages included) and
+    # same_pages; every other page is idle after "all" and goes.
+    set -- $(cat $SYS/mm_stat)
+    want=$(($1 / 4096 - $6)); c0=$2
+    check "$g: zram0: echo all > idle; echo idle > writeback" sh -c "echo all > $SYS/idle && echo idle > $SYS/writeback"
+    expect_num "$g: zram0: bd_count after writeback" "$(bd_col 1)" -gt 0
+    expect_eq "$g: zram0: bd_count is every stored page not same-filled ($want)" "$(bd_col 1)" $want
+    expect_num "$g: zram0: compr_data_size fell" "$(mm_stat_col 2)" -lt $c0
+    drop_caches
+    r0=$(bd_col 2)
+    expect_eq "$g: zram0: the 1 MiB reads back after writeback and drop_caches" \
+        "$(md5_dev $DEV 256 256)" "$(md5_file /usr/sbin/fio 0 256)"
+    expect_eq "$g: zram0: the swap header reads back" "$(dd if=$DEV bs=1 skip=4086 count=10 2>/dev/null)" SWAPSPACE2
+    expect_num "$g: zram0: those reads came from $BDEV (bd_reads)" "$(bd_col 2)" -gt "$r0"
+}
+
+# generator_recomp G ZG: trixie's zram2, lz4 with zstd and deflate for
+# recompression. C zram without CONFIG_ZRAM_MULTI_COMP (Debian's) has no
+# recomp_algorithm: 1.2.1 then warns and sets up the primary alone.
+generator_recomp() {
+    local g=$1 ZG=$2 S=/sys/block/zram2 n a b
+    n=$(dmesg | wc -l)
+    check "$g: zram-generator --setup-device zram2 (lz4 zstd deflate(level=9) (type=idle))" $ZG --setup-device zram2
+    kmsg_since $n | grep zram_generator | sed "s/^/# $g: kmsg: /"
+    if ! has_recomp $S; then
+        expect_eq "$g: zram2: lz4, and the generator's warning: recompression not available" \
+            "$(current $S/comp_algorithm) $(kmsg_since $n | grep -c 'recompression not available')" "lz4 2"
+        skip "$g: zram2's recompression ($DRV has no recomp_algorithm: CONFIG_ZRAM_MULTI_COMP off)"
+    else
+        expect_eq "$g: zram2: lz4 primary, zstd at priority 1, deflate at priority 2" \
+            "$(current $S/comp_algorithm) $(sed -n 's/^#\([0-9]\): .*\[\([^]]*\)\].*/\1:\2/p' $S/recomp_algorithm | xargs)" \
+            "lz4 1:zstd 2:deflate"
+        expect_eq "$g: zram2: deflate's (level=9), written to recompress before init, refused (EINVAL)" \
+            "$(kmsg_since $n | grep 'supplemental data' | grep -c 'os error 22')" 1
+        same_data /dev/zram2
+        a=$(mm_stat_col 2 $S)
+        check "$g: zram2: echo all > idle; echo type=idle priority=1 > recompress" \
+            sh -c "echo all > $S/idle && echo 'type=idle priority=1' > $S/recompress"
+        b=$(mm_stat_col 2 $S)
+        note "$g: zram2: swap header and the 1 MiB: compr_data_size $a with lz4, $b after recompress with zstd"
+        expect_num "$g: zram2: recompress with priority 1 (zstd) shrinks what lz4 stored" "$b" -lt "$a"
+        drop_caches
+        expect_eq "$g: zram2: the recompressed 1 MiB reads back" "$(md5_dev /dev/zram2 256 256)" "$(md5_file /usr/sbin/fio 0 256)"
+    fi
+    check "$g: zram-generator --reset-device zram2" $ZG --reset-device zram2
+    if has_recomp $S; then
+        expect_eq "$g: --reset-device zram2: uninitialised, no recompression algorithm left" \
+            "$(cat $S/initstate) $(cat $S/recomp_algorithm)" "0 "
+    else
+        expect_eq "$g: --reset-device zram2: uninitialised" "$(cat $S/initstate)" 0
+    fi
 }
 
 # --- zram-generator, generation G with command ZG, as systemd runs it: the
@@ -231,14 +326,15 @@ zramctl_cases() {
 # the config names, writes the units), then the units' --setup-device and
 # --reset-device.
 generator_cases() {
-    local g=$1 ZG=$2 G=/tmp/generator prio opts alg1 a b
+    local g=$1 ZG=$2 G=/tmp/generator prio opts alg1 devs a b
     generator_conf $g
     rm -rf $G; mkdir -p $G
     out=$($ZG $G 2>&1)
     expect_eq "$g: zram-generator (generator run) succeeds" "$?" 0
     echo "$out" | grep -v '^$' | sed "s/^/# $g: zram-generator: /"
     expect_eq "$g: zram-generator loaded $DRV through modprobe zram" "$(loaded)" "$DRV"
-    expect_eq "$g: zram-generator added zram1 for the config" "$(zram_devs)" "zram0 zram1"
+    devs="zram0 zram1"; [ $g = trixie ] && devs="$devs zram2"
+    expect_eq "$g: zram-generator added the devices the config names" "$(zram_devs)" "$devs"
     check "$g: zram-generator wrote dev-zram0.swap with swap-priority 42" \
         grep -qx 'Priority=42' $G/dev-zram0.swap
     check "$g: dev-zram0.swap is for /dev/zram0 and wanted by swap.target" \
@@ -246,6 +342,7 @@ generator_cases() {
     check "$g: zram-generator --setup-device zram0" $ZG --setup-device zram0
     expect_eq "$g: --setup-device zram0: disksize, algorithm, initstate as the config says" \
         "$(cat $SYS/disksize) $(current $SYS/comp_algorithm) $(cat $SYS/initstate)" "$((64 * MiB)) zstd 1"
+    expect_eq "$g: --setup-device zram0: backing_dev from writeback-device=" "$(cat $SYS/backing_dev)" $BDEV
     if [ $g = trixie ]; then
         expect_eq "$g: --setup-device zram0: mem_limit from zram-resident-limit" "$(mm_stat_col 4)" $((16 * MiB))
     fi
@@ -258,20 +355,30 @@ generator_cases() {
     check "$g: swapon -p $prio ${opts:+-o $opts }/dev/zram0 (the swap unit's)" swapon-ul -p "$prio" ${opts:+-o "$opts"} $DEV
     expect_eq "$g: /proc/swaps: zram0 at priority 42" "$(awk '$1 == "/dev/zram0" {print $5}' /proc/swaps)" 42
     check "$g: swapoff /dev/zram0" swapoff $DEV
+    # zram0 holds $BDEV exclusively.
+    expect_write "$g: zram1 backing_dev $BDEV while zram0 holds it: EBUSY" "$E_BUSY" /sys/block/zram1/backing_dev $BDEV
     check "$g: zram-generator --setup-device zram1" $ZG --setup-device zram1
     alg1=lz4; [ $g = trixie ] && alg1=zstd
-    expect_eq "$g: --setup-device zram1: disksize and algorithm as the config says" \
-        "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm)" "$((32 * MiB)) $alg1"
+    expect_eq "$g: --setup-device zram1: disksize, algorithm as the config says, no backing device" \
+        "$(cat /sys/block/zram1/disksize) $(current /sys/block/zram1/comp_algorithm) $(cat /sys/block/zram1/backing_dev)" \
+        "$((32 * MiB)) $alg1 none"
     if [ $g = trixie ]; then
         same_data /dev/zram0 /dev/zram1
         a=$(mm_stat_col 2 /sys/block/zram0); b=$(mm_stat_col 2 /sys/block/zram1)
         note "$g: swap header and the same 1 MiB: compr_data_size $a at zstd(level=1), $b at zstd(level=19)"
         expect_num "$g: the config's algorithm parameters reached the codec (level 19 stores the same data smaller)" "$b" -lt "$a"
     fi
+    generator_writeback $g
+    [ $g = trixie ] && generator_recomp $g $ZG
     check "$g: zram-generator --reset-device zram0" $ZG --reset-device zram0
-    expect_eq "$g: --reset-device zram0: uninitialised, disksize 0" "$(cat $SYS/initstate) $(cat $SYS/disksize)" "0 0"
+    expect_eq "$g: --reset-device zram0: uninitialised, disksize 0, backing_dev none, bd_count 0" \
+        "$(cat $SYS/initstate) $(cat $SYS/disksize) $(cat $SYS/backing_dev) $(bd_col 1)" "0 0 none 0"
     check "$g: zram-generator --reset-device zram1" $ZG --reset-device zram1
-    expect_eq "$g: --reset-device zram1: uninitialised, device kept" "$(cat /sys/block/zram1/initstate) $(zram_devs)" "0 zram0 zram1"
+    expect_eq "$g: --reset-device zram1: uninitialised, device kept" "$(cat /sys/block/zram1/initstate) $(zram_devs)" "0 $devs"
+    # reset closed $BDEV: it can be opened exclusively again.
+    expect_write "$g: after --reset-device zram0, zram1 takes $BDEV as backing_dev" ok /sys/block/zram1/backing_dev $BDEV
+    check "$g: reset zram1 (never initialised) lets go of $BDEV" \
+        sh -c "echo 1 > /sys/block/zram1/reset && grep -qx none /sys/block/zram1/backing_dev"
     expect_err "$g: zram-generator --setup-device zram5 (not configured) fails" "zram5" "$ZG --setup-device zram5"
     check "$g: modprobe -r zram at the end" $MODPROBE -r zram
     expect_eq "$g: nothing loaded at the end" "$(loaded)" ""
