@@ -105,5 +105,15 @@ swap_checks() {
     note "$1: mm_stat $(cat $SYS/mm_stat)"
     note "$1: io_stat $(cat $SYS/io_stat)"
     check "$1: swapoff" swapoff $DEV
-    expect_eq "$1: after swapoff only the swap header is stored" "$(mm_stat_col 1)" 4096
+    # A slot-free notification that found its slot locked (debug_stat's
+    # miss_free: a writeback or idle scan held it) leaves that page stored,
+    # in zram as here, until the slot is written again.
+    MISS_FREE=$(awk 'NR == 2 {print $2}' $SYS/debug_stat)
+    note "$1: after swapoff: mm_stat $(cat $SYS/mm_stat), miss_free $MISS_FREE"
+    if [ "${MISS_FREE:-0}" = 0 ]; then
+        expect_eq "$1: after swapoff only the swap header is stored" "$(mm_stat_col 1)" 4096
+    else
+        expect_num "$1: after swapoff only the swap header and missed frees are stored" \
+            "$(mm_stat_col 1)" -le $((4096 * (1 + MISS_FREE)))
+    fi
 }
