@@ -62,9 +62,9 @@ impl FileBuf {
         cpath.extend_from_slice(path, GFP_KERNEL)?;
         cpath.push(0, GFP_KERNEL)?;
         let mut buf: *mut c_void = core::ptr::null_mut();
-        // SAFETY: `cpath` is NUL-terminated and lives across the call; `buf`
-        // is null, so the kernel allocates the buffer and stores it there;
-        // no file size is asked for.
+        // `buf` is null, so the kernel allocates the buffer
+        // and stores it there; no file size is asked for.
+        // SAFETY: `cpath` is NUL-terminated and lives across the call.
         let ret = unsafe {
             kernel_read_file_from_path(
                 cpath.as_ptr().cast(),

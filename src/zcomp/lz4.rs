@@ -99,10 +99,10 @@ fn setup(p: &Params) -> Result<Shared> {
     };
     let mut stream = WorkMem::new(LZ4_MEM_COMPRESS)?;
     let ptr = stream.at_least(LZ4_MEM_COMPRESS)?;
-    // SAFETY: `ptr` is a zeroed (so initialised, as `LZ4_initStream`
-    // leaves it) `LZ4_stream_t`; the dictionary is a live slice of the
-    // given length. LZ4 keeps pointers into it, and [`Params`] drops this
-    // stream before the dictionary.
+    // LZ4 keeps pointers into the dictionary; [`Params`] drops this stream
+    // before the dictionary.
+    // SAFETY: `ptr` is a zeroed (initialised) `LZ4_stream_t`; the
+    // dictionary is a live slice of the given length.
     let ret = unsafe { LZ4_loadDict(ptr, dict.as_ptr().cast(), c_len(dict.len())?) };
     if usize::try_from(ret).ok() != Some(dict.len()) {
         return Err(EINVAL);
@@ -127,9 +127,9 @@ fn compress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
         // The stream starts from the loaded dictionary for every page.
         work.copy_from(dict_stream)?;
         let stream = work.at_least(LZ4_MEM_COMPRESS)?;
-        // SAFETY: `stream` is an `LZ4_stream_t` (checked size) copied from
-        // the loaded one, whose dictionary lives in `p`; live slices, LZ4
-        // writes at most `dst.len()` bytes to `dst`.
+        // The stream was copied from the loaded one, whose dictionary lives in `p`.
+        // SAFETY: `stream` is an `LZ4_stream_t` (checked size); live slices,
+        // LZ4 writes at most `dst.len()` bytes to `dst`.
         unsafe {
             LZ4_compress_fast_continue(
                 stream,
@@ -142,9 +142,8 @@ fn compress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
         }
     } else {
         let work = work.at_least(LZ4_MEM_COMPRESS)?;
-        // SAFETY: Pointers and lengths come from live slices; LZ4 writes at
-        // most `dst.len()` bytes to `dst` and `LZ4_MEM_COMPRESS` (checked)
-        // to `work`.
+        // SAFETY: Live slices; LZ4 writes at most `dst.len()` bytes to `dst`
+        // and `LZ4_MEM_COMPRESS` (checked) to `work`.
         unsafe {
             LZ4_compress_fast(
                 src.as_ptr().cast(),

@@ -322,8 +322,8 @@ fn compress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Resul
         return Err(EINVAL);
     }
     let ret = if let Shared::Zstd(dicts) = &p.shared {
-        // SAFETY: `cctx` was created by `init` for this stream, held
-        // exclusively; the cdict lives in `p` (type invariant of `Dicts`);
+        // The cdict lives in `p` (type invariant of `Dicts`).
+        // SAFETY: `cctx` is this stream's (from `init`), held exclusively;
         // live slices, zstd writes at most `dst.len()` bytes.
         unsafe {
             zstd_compress_using_cdict(
@@ -367,9 +367,9 @@ fn decompress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Res
         return Err(EIO);
     }
     let ret = if let Shared::Zstd(dicts) = &p.shared {
-        // SAFETY: `dctx` was built by `init` in this stream's work memory,
-        // held exclusively; the ddict lives in `p` (type invariant of
-        // `Dicts`); live slices, and zstd stays within the given sizes.
+        // The ddict lives in `p` (type invariant of `Dicts`).
+        // SAFETY: `dctx` is this stream's (from `init`), held exclusively;
+        // live slices, and zstd stays within the given sizes.
         unsafe {
             zstd_decompress_using_ddict(
                 head.dctx,
@@ -381,9 +381,8 @@ fn decompress(p: &Params, work: &mut WorkMem, src: &[u8], dst: &mut [u8]) -> Res
             )
         }
     } else {
-        // SAFETY: `dctx` was built by `init` in this stream's work memory,
-        // held exclusively; live slices, and zstd stays within the given
-        // sizes.
+        // SAFETY: `dctx` is this stream's (from `init`), held exclusively;
+        // live slices, and zstd stays within the given sizes.
         unsafe {
             zstd_decompress_dctx(
                 head.dctx,
