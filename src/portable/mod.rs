@@ -17,3 +17,5 @@ pub mod same_filled;
 pub mod slot;
 pub mod slot_table;
 pub mod stats;
+#[cfg(test)]
+pub mod test_rng;
