@@ -17,4 +17,6 @@ pub mod same_filled;
 pub mod slot;
 pub mod slot_table;
 pub mod stats;
+#[cfg(test)]
+pub mod test_rng;
 pub mod watermarks;

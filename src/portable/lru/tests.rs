@@ -4,6 +4,7 @@
 //! `VecDeque` of indices, cold first.
 
 use super::*;
+use crate::portable::test_rng::XorShift;
 use std::collections::VecDeque;
 
 fn lru(slots: usize) -> Lru<Vec<Link>> {
@@ -183,26 +184,6 @@ fn rotate_takes_cold_first_and_moves_them_hot() {
     assert_eq!(one, [2]);
     l.remove(2);
     assert_eq!(walk(&l), [9, 0, 4, 8], "a rotated entry can be removed");
-}
-
-/// Deterministic pseudo-random numbers (xorshift64).
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Random touch / remove / rotate_coldest sequences against a model: a
