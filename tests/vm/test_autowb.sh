@@ -136,7 +136,9 @@ text_pages /tmp/t4 1024
 wb_init $SYS 64M "$c"
 expect_eq "shrinker: write 4 MiB" "$(write_at /tmp/t4 0)" ""
 sdir=$(ls -d $SHRDIR/${DEVNAME}0-* 2>/dev/null | head -n 1)
-if [ -z "$sdir" ]; then
+if [ ! -d $SHRDIR ]; then
+    skip "shrinker: the kernel has no CONFIG_SHRINKER_DEBUG (Debian's): its scan file is how this case drives it"
+elif [ -z "$sdir" ]; then
     fail "shrinker: no $SHRDIR/${DEVNAME}0-* (CONFIG_SHRINKER_DEBUG)"
 else
     pass "shrinker: registered as ${sdir##*/}"
