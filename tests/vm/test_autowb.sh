@@ -83,9 +83,10 @@ for c in $CASES; do
         expect_eq "$c: 16 MiB of text (~5 MiB compressed) through a ${LIMIT_MB} MiB limit: no write error" "$err" ""
         expect_eq "$c: failed_writes" "$(io_stat_col 2)" 0
         expect_num "$c: pages were written back (bd_count)" "$(bd_col 1)" -gt 0
-        low=$((LIMIT_MB * 1048576 * 75 / 100))
-        wait_until 30 "[ \$(mem_used) -le $low ]"
-        expect_num "$c: the pool ends under LOW (75 % of mem_limit)" "$(mem_used)" -le $low
+        # A pass ends under LOW; writes after it may refill up to HIGH.
+        high=$((LIMIT_MB * 1048576 * 90 / 100))
+        wait_until 30 "[ \$(mem_used) -le $high ]"
+        expect_num "$c: the pool ends under HIGH (90 % of mem_limit)" "$(mem_used)" -le $high
         drop_caches
         expect_eq "$c: every page reads back" "$(md5_dev $DEV 0 4096)" "$(md5_file /tmp/t16 0 4096)"
         expect_num "$c: reading written-back pages counts bd_reads" "$(bd_col 2)" -gt 0
