@@ -106,20 +106,20 @@ impl AutoSettings {
 }
 
 impl Device {
-    /// Whether a backing device is set (opened, or in use by the store).
-    fn has_backing(&self) -> bool {
-        self.with_config(|c, s| c.backing.is_some() || s.is_some_and(|s| s.backing.is_some()))
-    }
-
     /// A switch that needs `backing_dev`: `EINVAL` for a bad boolean,
-    /// `ENODEV` to turn it on without a backing device.
+    /// `ENODEV` to turn it on without a backing device (opened, or in use
+    /// by the store). Under the settings lock, so that a `reset` turns it
+    /// off either after or before.
     fn set_switch(&self, switch: &AtomicBool, input: &[u8]) -> Result {
         let on = parse::parse_bool(input).map_err(|_| EINVAL)?;
-        if on && !self.has_backing() {
-            return Err(ENODEV);
-        }
-        switch.store(on, Ordering::Relaxed);
-        Ok(())
+        self.with_config(|c, s| {
+            let backing = c.backing.is_some() || s.is_some_and(|s| s.backing.is_some());
+            if on && !backing {
+                return Err(ENODEV);
+            }
+            switch.store(on, Ordering::Relaxed);
+            Ok(())
+        })
     }
 
     /// `writeback_auto` store; turning it on starts a pass if the pool is
