@@ -211,8 +211,12 @@ if [ "$SMOKE" != 1 ]; then
     expect_write "swap: writeback_shrinker 1" ok $SHR 1
     swap_reserve
     swap_on
+    # Progress in the log every 20 s (a slow run is then told from a stuck one).
+    ( while :; do sleep 20; echo "# $(cut -d' ' -f1 /proc/uptime) s: mm_stat $(cat $SYS/mm_stat); bd_stat $(cat $SYS/bd_stat)"; done ) &
+    mon=$!
     oom_mark
-    memhog_run "swap" $((avail * 2)) --passes $PASSES --seed 23
+    memhog_run "swap" $((avail * ${AUTO_SWAP_X:-2})) --passes $PASSES --seed 23
+    kill $mon
     expect_eq "swap: no failed write" "$(io_stat_col 2)" 0
     expect_num "swap: pages went to the backing device (bd_writes)" "$(bd_col 3)" -gt 256
     note "swap: bd_stat $(cat $SYS/bd_stat)"
