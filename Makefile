@@ -30,8 +30,8 @@ T ?= all
 # 7 minutes here, is in make stress); the smoke runs them short on the
 # debug kernel, where any detector report fails the run.
 SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault
-# The VM scripts on Debian's kernel: all but those that need the debug
-# kernel's detectors or a config Debian lacks (see README, "Installing on Debian").
+# The VM scripts on Debian's kernel: those with a risk of their own there
+# (its modules, its config, rustc 1.85; README, "Installing on Debian").
 STOCK_T ?= test_abi test_busy test_codec test_discard test_ext4 test_integrity test_limitload test_memlimit test_recomp test_stress test_swap test_tools test_upstream test_wbfault test_writeback test_autowb
 # install/uninstall into another root tree (default: this machine).
 ZRAM_ALIAS ?= 0
