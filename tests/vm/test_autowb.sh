@@ -199,6 +199,8 @@ for how in full limit; do
     fi
     reset_dev "$how"
 done
+# writeback_limit and its switch outlive reset (as zram's): off again.
+check_sh "limit: writeback_limit_enable 0" "echo 0 > $SYS/writeback_limit_enable"
 nullb_remove auto
 
 # 7. Long variant: swap with writeback_auto and the shrinker under memhog.
