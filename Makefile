@@ -80,7 +80,7 @@ vm-test-stock:
 
 smoke:
 	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
-	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
+	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 RZ_VM_ONEBOOT=1 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
 
 stress:
 	@$(SCRIPTS)/stress.sh
