@@ -26,10 +26,11 @@
 SCRIPTS := scripts
 T ?= all
 # Scripts with a long and a short ($$SMOKE) variant, and the tiering paths
-# (writeback, recompression, a failing backing device; swap with writeback,
+# (writeback, recompression, a failing backing device, automatic writeback
+# and the shrinker; swap with writeback,
 # 7 minutes here, is in make stress); the smoke runs them short on the
 # debug kernel, where any detector report fails the run.
-SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault
+SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault test_autowb
 # The VM scripts on Debian's kernel: those with a risk of their own there
 # (its modules, its config, rustc 1.85; README, "Installing on Debian").
 STOCK_T ?= test_abi test_busy test_codec test_discard test_ext4 test_integrity test_limitload test_memlimit test_recomp test_stress test_swap test_tools test_upstream test_wbfault test_writeback test_autowb
