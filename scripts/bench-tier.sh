@@ -50,8 +50,8 @@ setup=$(grep -a '^# tier:' "$log" | head -n1 | tr -d '\r' | sed 's/^# tier: //')
 zswap=$(grep -a '^# zswap: enabled' "$log" | head -n1 | tr -d '\r' | sed 's/^# zswap: //')
 marks=$(grep -a 'writeback_watermarks' "$log" | head -n1 | tr -d '\r' | sed 's/.*writeback_watermarks //')
 fails=$(grep -aE '^FAIL' "$log" | tr -d '\r' | head -n 8)
-ooms=$(grep -ac 'invoked oom-killer' "$log")
-splats=$(grep -aE '^dmesg: .*(BUG:|WARNING:|Oops|page allocation failure|stall)' "$log" | tr -d '\r' | sed 's/^dmesg: //' | sort -u | head -n 5)
+ooms=$(sed -n 's/^# OOM kills in the whole run: //p' "$log" | tr -d '\r' | head -n1)
+splats=$(grep -aE '^dmesg: .*(BUG:|WARNING:|Oops|page allocation (failure|stall)|detected stall|hung_task|blocked for more than)' "$log" | tr -d '\r' | sed 's/^dmesg: //' | sort -u | head -n 5)
 
 tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
     function kv(from,   i, k) { for (i = from; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[col, k] = substr($i, length(k) + 2) } }
@@ -68,7 +68,7 @@ tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
         if (what == "oom") return get(c, "oom")
         if (what == "disk") return mib(get(c, "disk_bytes"))
         if (what == "wb") return pgmib(get(c, "bd_writes"))
-        if (what == "rd") return pgmib(get(c, c == "zswap" ? "pswpin" : "bd_reads"))
+        if (what == "rd") return mib(get(c, "disk_read_bytes"))
         if (what == "pool") return c == "zswap" ? "max_pool_percent 25" : mib(get(c, "pool_max"))
         if (what == "vms") { x = get(c, "vmswap_kb"); return x == "-" ? x : sprintf("%.0f", x / 1024) }
     }
@@ -91,7 +91,7 @@ tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
         row("OOM kills", "oom")
         row("written to the backing disk, MiB (/sys/block/vda/stat)", "disk")
         row("pages written back, MiB (bd_stat / zswap written_back_pages)", "wb")
-        row("read back from the disk, MiB (bd_stat / pswpin)", "rd")
+        row("read from the backing disk, MiB (/sys/block/vda/stat)", "rd")
         row("pool peak, MiB (mem_used_max)", "pool")
         row("memhog peak VmSwap, MiB", "vms")
         if (("fs", "verdict") in v) {
@@ -117,7 +117,7 @@ Measured $started by \`scripts/bench-tier.sh\` (VM part ${vm_secs} s, one boot).
 - Guest: ${guest:-?}, QEMU TCG -smp 2, ${mem} MiB.
 - Set-up: ${setup:-?}; rzram writeback_watermarks ${marks:-?}.
 - zswap: ${zswap:-?}.
-- OOM reports in the guest's kernel log: $ooms. Failed cases: ${fails:-none}.
+- OOM kills in the whole run (kernel log, read as it came): ${ooms:-?}. Failed cases: ${fails:-none}.
 - Kernel warnings: ${splats:-none}.
 
 $tables
