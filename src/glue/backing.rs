@@ -33,6 +33,7 @@ extern "C" {
     fn rzram_backing_pages(b: *mut RawBacking) -> u64;
     fn rzram_backing_path(b: *mut RawBacking, buf: *mut c_char, len: c_int) -> c_int;
     fn rzram_backing_read(b: *mut RawBacking, block: u64, dst: *mut c_void) -> c_int;
+    fn rzram_backing_write(b: *mut RawBacking, block: u64, src: *const c_void) -> c_int;
     fn rzram_wb_new(b: *mut RawBacking, n: c_uint, got: *mut c_uint) -> *mut RawBatch;
     fn rzram_wb_buf(wb: *mut RawBatch, i: c_uint) -> *mut c_void;
     fn rzram_wb_submit(wb: *mut RawBatch, i: c_uint, block: u64);
@@ -130,6 +131,17 @@ impl Backing {
         // SAFETY: `raw` is open; `dst` is one writable page.
         to_result(unsafe {
             rzram_backing_read(self.raw.as_ptr(), block as u64, dst.as_mut_ptr().cast())
+        })
+    }
+
+    /// Writes `src` (one page) to block `block`, waiting for it.
+    pub(crate) fn write(&self, block: usize, src: &[u8]) -> Result {
+        if src.len() != PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw` is open; `src` is one readable page.
+        to_result(unsafe {
+            rzram_backing_write(self.raw.as_ptr(), block as u64, src.as_ptr().cast())
         })
     }
 
