@@ -6,9 +6,14 @@
 # memory. Prints the tables and writes them into docs/benchmarks.md between
 # its "bench-tier:begin" and "bench-tier:end" markers.
 #
+# Each column gets a virtio disk of its own (the guest's /dev/vdb,
+# /dev/vdc, ...: RZ_TIER_DISKS sparse files of 4x the memory, attached
+# through RZ_VM_QEMU_ARGS, deleted afterwards), so that no column reuses a
+# disk the one before it used.
+#
 # Env: RZ_VM_MEM (MiB, default 512: see docs/benchmarks.md for why),
-# RZ_VM_DISK_MB (the backing disk, default 4x the memory + 512 MiB, a
-# sparse file), RZ_VM_TIMEOUT (s, default 5400), RZ_SMOKE=1 (1.5x and a
+# RZ_TIER_DISKS (default 8: the 4 allocators, zswap, the file system and
+# C zram, one spare), RZ_VM_TIMEOUT (s, default 5400), RZ_SMOKE=1 (1.5x and a
 # tree of half the memory: checks the harness; docs/benchmarks.md is then
 # left alone), RZ_BENCH_LOG=FILE (make the tables from an existing guest
 # log instead of booting).
@@ -26,7 +31,16 @@ log=${RZ_BENCH_LOG:-}
 if [ -z "$log" ]; then
     log=$RZ_TOP/out/bench-tier-vm.log
     mkdir -p "$RZ_TOP/out"
-    RZ_VM_SHOW=all RZ_VM_MEM=$mem RZ_VM_DISK_MB=${RZ_VM_DISK_MB:-$((mem * 4 + 512))} \
+    # Sparse files in /tmp, as run-vm.sh's own /dev/vda (unused here
+    # beyond being there: 64 MiB).
+    disks=(); qargs=()
+    trap 'rm -f "${disks[@]}"' EXIT
+    for i in $(seq "${RZ_TIER_DISKS:-8}"); do
+        f=$(mktemp /tmp/rzram-tier.XXXXXX) && truncate -s "$((mem * 4))M" "$f" || rz_die "cannot make disk $i"
+        disks+=("$f")
+        qargs+=(-drive "file=$f,if=none,format=raw,id=tier$i,cache=unsafe" -device "virtio-blk-pci,drive=tier$i")
+    done
+    RZ_VM_QEMU_ARGS="${qargs[*]}" RZ_VM_SHOW=all RZ_VM_MEM=$mem RZ_VM_DISK_MB=64 \
         RZ_VM_TIMEOUT=${RZ_VM_TIMEOUT:-5400} "$RZ_TOP/scripts/run-vm.sh" bench_tier 2>&1 |
         tee "$log" | grep -a --line-buffered -E '^(PASS|FAIL|# |vm: |BENCH|\[rzram)'
     # A failed case, or the kernel's OOM report (a call trace, which
@@ -34,6 +48,7 @@ if [ -z "$log" ]; then
     # fail: the tables still come from what the guest printed, with the
     # problems listed under them.
     [ "${PIPESTATUS[0]}" = 0 ] || rz_log "the VM run reported problems (log: ${log#"$RZ_TOP"/})"
+    rm -f "${disks[@]}"
 fi
 grep -aq '^BENCHTIER ' "$log" || rz_die "no results in $log"
 vm_secs=$((SECONDS - t0))
@@ -63,6 +78,7 @@ tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
     # cell(C, WHAT): one cell of column C.
     function cell(c, what,   x) {
         if (what == "verdict") return get(c, "verdict")
+        if (what == "dname") return get(c, "disk")
         if (what == "secs") return get(c, "secs")
         if (what == "fw") return get(c, "failed_writes")
         if (what == "oom") return get(c, "oom")
@@ -89,9 +105,10 @@ tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
         row("wall time, s", "secs")
         row("failed writes (io_stat)", "fw")
         row("OOM kills", "oom")
-        row("written to the backing disk, MiB (/sys/block/vda/stat)", "disk")
+        row("backing disk (its own per column)", "dname")
+        row("written to the backing disk, MiB (/sys/block/<disk>/stat)", "disk")
         row("pages written back, MiB (bd_stat / zswap written_back_pages)", "wb")
-        row("read from the backing disk, MiB (/sys/block/vda/stat)", "rd")
+        row("read from the backing disk, MiB", "rd")
         row("pool peak, MiB (mem_used_max)", "pool")
         row("memhog peak VmSwap, MiB", "vms")
         if (("fs", "verdict") in v) {

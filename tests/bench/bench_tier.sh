@@ -1,18 +1,21 @@
 # Automatic tiering measured in one boot (issue 18; `make bench-tier`,
 # scripts/bench-tier.sh): swap at 3x the guest's memory with a pool cap of
 # a quarter of it, on
-#   rzram-<allocator>  writeback_auto=1, mem_limit, backing_dev $BDEV
+#   rzram-<allocator>  writeback_auto=1, mem_limit, backing_dev a disk
 #   zswap              enabled, shrinker on, max_pool_percent 25, lz4,
-#                      over swap on $BDEV
+#                      over swap on a disk
 #   zram               C zram, the same mem_limit and backing_dev, no
 #                      automatic writeback (expected to fail writes or OOM)
 # then a file system larger than memory: ext4 on rzram (4x the memory,
 # mem_limit, writeback_auto=1) holding a tree of 2x the memory, verified by
 # checksums, remounted and verified again.
 #
-# "The guest's memory" is MemTotal (MiB). Every swap column uses the whole
-# virtio disk $BDEV in turn (the same disk for each; bytes written are
-# /sys/block/vda/stat's sectors written, before and after). The rzram
+# "The guest's memory" is MemTotal (MiB). Each column has a virtio disk of
+# its own, whole, the extra disks scripts/bench-tier.sh attaches (/dev/vdb,
+# /dev/vdc, ... in column order: same size, same kind, fresh), so no
+# column finds another's data or a disk another has not yet let go of;
+# without them every column takes /dev/vda in turn. Bytes written and read
+# are the disk's /sys/block/<disk>/stat sectors (x 512), before and after. The rzram
 # columns need writeback_auto (skipped, with a SKIP line, where the driver
 # lacks it). C zram runs last: if its guest locks up under the OOM killer,
 # the columns before it are already printed.
@@ -37,9 +40,19 @@ SWAP_MIB=$((MEM * 4))
 FS_MIB=$((MEM * 4))
 # A bound on each memhog run: an OOM-thrashing guest can run for a long
 # time without finishing; what is still running then is killed (TIMEOUT).
-HOG_TMO=${HOG_TMO:-900}
+HOG_TMO=${HOG_TMO:-600}
 CODEC=lz4
-DISKNAME=${BDEV#/dev/}
+# The backing disks, one per column in turn (take_disk).
+DISKS=$(ls /dev/vd[b-z] 2>/dev/null)
+[ -n "$DISKS" ] || DISKS=$BDEV
+# take_disk: the next disk of DISKS (the last one again when they run
+# out) becomes BDEV and DISKNAME.
+take_disk() {
+    set -- $DISKS
+    BDEV=$1
+    [ $# -le 1 ] || { shift; DISKS=$*; }
+    DISKNAME=${BDEV#/dev/}
+}
 
 # disk_wr / disk_rd: bytes written to / read from the backing disk so far
 # (sectors x 512).
@@ -59,7 +72,7 @@ load
 has_auto=0
 [ -e $SYS/writeback_auto ] && has_auto=1
 swap_reserve
-note "tier: MemTotal $MEM MiB, memhog $HOG MiB (--passes 1), mem_limit $LIMIT MiB, swap devices $SWAP_MIB MiB, backing disk $BDEV $(($(cat /sys/block/$DISKNAME/size) / 2048)) MiB, codec $CODEC, writeback_auto $( [ $has_auto = 1 ] && echo present || echo absent)"
+note "tier: MemTotal $MEM MiB, memhog $HOG MiB (--passes 1), mem_limit $LIMIT MiB, swap devices $SWAP_MIB MiB, backing disks $(echo $DISKS | wc -w) of $(($(cat /sys/block/$(basename ${DISKS%% *})/size) / 2048)) MiB, codec $CODEC, writeback_auto $( [ $has_auto = 1 ] && echo present || echo absent)"
 
 # run_hog COL: memhog through whatever swap is on, bounded by HOG_TMO; sets
 # HOG_SECS, HOG_RC, HOG_VERDICT (PASS, FAIL, OOM, TIMEOUT, EXIT<rc>),
@@ -101,7 +114,7 @@ run_hog() {
 hog_line() {
     local col=$1 fw=$2
     shift 2
-    echo "BENCHTIER $col verdict=$HOG_VERDICT secs=$HOG_SECS failed_writes=$fw oom=$HOG_OOM disk_bytes=$HOG_DISK disk_read_bytes=$HOG_DISKRD vmswap_kb=$HOG_SWAP $*"
+    echo "BENCHTIER $col disk=$DISKNAME verdict=$HOG_VERDICT secs=$HOG_SECS failed_writes=$fw oom=$HOG_OOM disk_bytes=$HOG_DISK disk_read_bytes=$HOG_DISKRD vmswap_kb=$HOG_SWAP $*"
 }
 
 # A column's set-up may be refused (a driver without the attribute, a
@@ -121,6 +134,7 @@ col_rzram() {
         echo "BENCHTIER $col verdict=SKIP"
         return
     fi
+    take_disk
     e=$(set_attr $SYS/backing_dev $BDEV) || { setup_failed $col "$e"; return; }
     e=$(set_attr $SYS/allocator $1) || { setup_failed $col "$e"; dev_down $SYS; return; }
     e=$(set_attr $SYS/comp_algorithm $CODEC) || { setup_failed $col "$e"; dev_down $SYS; return; }
@@ -139,6 +153,27 @@ col_rzram() {
     expect_eq "$col: no failed write (io_stat)" "$(io_stat_col 2)" 0
     check "$col: swapoff" swapoff $DEV
     dev_down $SYS
+    released $col
+}
+
+# released COL: after reset, the column's backing disk must be free again:
+# backing_dev takes it at once, as it does after a manual-writeback device
+# (a smoke run of this script found it still busy after a swap run with
+# writeback_auto). Waits up to 10 s; a FAIL line if it stays busy. The
+# device is reset again either way.
+released() {
+    local t0 e
+    t0=$(uptime_cs)
+    while ! e=$(set_attr $SYS/backing_dev $BDEV); do
+        [ $(($(uptime_cs) - t0)) -lt 1000 ] || break
+        usleep 200000
+    done
+    if [ "$(cat $SYS/backing_dev)" = "$BDEV" ]; then
+        pass "$1: after reset, $BDEV is free again ($(secs_since $t0) s)"
+    else
+        fail "$1: after reset, $BDEV is still busy after 10 s: $e"
+    fi
+    dev_down $SYS
 }
 
 # col_zswap: zswap (lz4, shrinker on, max_pool_percent 25) in front of
@@ -151,6 +186,7 @@ col_zswap() {
         e=$(set_attr $p/${kv%%=*} ${kv#*=}) || { setup_failed zswap "$e"; echo N > $p/enabled; return; }
     done
     note "zswap: $(for f in enabled compressor max_pool_percent shrinker_enabled accept_threshold_percent; do printf '%s=%s ' $f "$(cat $p/$f)"; done)"
+    take_disk
     swap_on $BDEV
     wb0=$(zswap_dbg written_back_pages); lim0=$(zswap_dbg pool_limit_hit)
     rej0=$(($(zswap_dbg reject_reclaim_fail) + $(zswap_dbg reject_alloc_fail) + $(zswap_dbg reject_compress_fail)))
@@ -167,6 +203,7 @@ col_zswap() {
 col_zram() {
     local z=/sys/block/zram0 e
     load_module zram
+    take_disk
     e=$(set_attr $z/backing_dev $BDEV) || { setup_failed zram "$e"; return; }
     e=$(set_attr $z/comp_algorithm $CODEC) || { setup_failed zram "$e"; dev_down $z; return; }
     e=$(set_attr $z/disksize ${SWAP_MIB}M) || { setup_failed zram "$e"; dev_down $z; return; }
@@ -193,6 +230,7 @@ fs_run() {
         echo "BENCHFS verdict=SKIP"
         return
     fi
+    take_disk
     e=$(set_attr $SYS/backing_dev $BDEV) || { fail "fs: set-up: $e"; echo "BENCHFS verdict=SETUP"; return; }
     dev_init $SYS ${FS_MIB}M $DEF_ALLOC/$CODEC
     e=$(set_attr $SYS/mem_limit ${LIMIT}M) || { fail "fs: set-up: $e"; echo "BENCHFS verdict=SETUP"; dev_down $SYS; return; }
@@ -231,7 +269,7 @@ fs_run() {
     expect_eq "fs: every checksum matches after the remount" "$bad2" 0
     check "fs: umount at the end" umount /mnt
     note "fs: mm_stat $(cat $SYS/mm_stat); io_stat $(cat $SYS/io_stat); bd_stat $(cat $SYS/bd_stat)"
-    echo "BENCHFS verdict=$([ "$bad1$bad2" = 00 ] && echo PASS || echo FAIL) mib=$((bytes / 1048576)) files=$(wc -l < /tmp/fssums) copies=$n write_secs=$w verify_secs=$v1 remount_verify_secs=$v2 bad=$bad1/$bad2 failed_writes=$(io_stat_col 2) failed_reads=$(io_stat_col 1) disk_bytes=$(($(disk_wr) - d0)) bd_stat=$(tr -s ' ' , < $SYS/bd_stat | sed 's/^,//') mm_stat=$(tr -s ' ' , < $SYS/mm_stat | sed 's/^,//')"
+    echo "BENCHFS disk=$DISKNAME verdict=$([ "$bad1$bad2" = 00 ] && echo PASS || echo FAIL) mib=$((bytes / 1048576)) files=$(wc -l < /tmp/fssums) copies=$n write_secs=$w verify_secs=$v1 remount_verify_secs=$v2 bad=$bad1/$bad2 failed_writes=$(io_stat_col 2) failed_reads=$(io_stat_col 1) disk_bytes=$(($(disk_wr) - d0)) bd_stat=$(tr -s ' ' , < $SYS/bd_stat | sed 's/^,//') mm_stat=$(tr -s ' ' , < $SYS/mm_stat | sed 's/^,//')"
     rm -f /tmp/fssums /tmp/fsfiles
     dev_down $SYS
 }
