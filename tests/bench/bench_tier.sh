@@ -43,8 +43,12 @@ FS_MIB=$((MEM * 4))
 HOG_TMO=${HOG_TMO:-600}
 CODEC=lz4
 # The backing disks, one per column in turn (take_disk).
-DISKS=$(ls /dev/vd[b-z] 2>/dev/null)
+DISKS=
+for d in /dev/vd[b-z]; do [ -b "$d" ] && DISKS="$DISKS $d"; done
+DISKS=${DISKS# }
 [ -n "$DISKS" ] || DISKS=$BDEV
+set -- $DISKS
+DISK_MIB=$(($(cat /sys/block/${1#/dev/}/size) / 2048))
 # take_disk: the next disk of DISKS (the last one again when they run
 # out) becomes BDEV and DISKNAME.
 take_disk() {
@@ -72,7 +76,7 @@ load
 has_auto=0
 [ -e $SYS/writeback_auto ] && has_auto=1
 swap_reserve
-note "tier: MemTotal $MEM MiB, memhog $HOG MiB (--passes 1), mem_limit $LIMIT MiB, swap devices $SWAP_MIB MiB, backing disks $(echo $DISKS | wc -w) of $(($(cat /sys/block/$(basename ${DISKS%% *})/size) / 2048)) MiB, codec $CODEC, writeback_auto $( [ $has_auto = 1 ] && echo present || echo absent)"
+note "tier: MemTotal $MEM MiB, memhog $HOG MiB (--passes 1), mem_limit $LIMIT MiB, swap devices $SWAP_MIB MiB, backing disks $# of $DISK_MIB MiB ($DISKS), codec $CODEC, writeback_auto $( [ $has_auto = 1 ] && echo present || echo absent)"
 
 # run_hog COL: memhog through whatever swap is on, bounded by HOG_TMO; sets
 # HOG_SECS, HOG_RC, HOG_VERDICT (PASS, FAIL, OOM, TIMEOUT, EXIT<rc>),
