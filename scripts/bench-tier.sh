@@ -64,9 +64,9 @@ guest=$(sed -nE 's/^# guest: ([^,]+), MemTotal: *([0-9]+) kB.*/\1, guest MemTota
 setup=$(grep -a '^# tier:' "$log" | head -n1 | tr -d '\r' | sed 's/^# tier: //')
 zswap=$(grep -a '^# zswap: enabled' "$log" | head -n1 | tr -d '\r' | sed 's/^# zswap: //')
 marks=$(grep -a 'writeback_watermarks' "$log" | head -n1 | tr -d '\r' | sed 's/.*writeback_watermarks //')
-fails=$(grep -aE '^FAIL' "$log" | tr -d '\r' | head -n 8)
+fails=$(grep -aE '^FAIL' "$log" | tr -d '\r' | sed 's/^FAIL //' | head -n 8 | paste -sd ';' | sed 's/;/; /g')
 ooms=$(sed -n 's/^# OOM kills in the whole run: //p' "$log" | tr -d '\r' | head -n1)
-splats=$(grep -aE '^dmesg: .*(BUG:|WARNING:|Oops|page allocation (failure|stall)|detected stall|hung_task|blocked for more than)' "$log" | tr -d '\r' | sed 's/^dmesg: //' | sort -u | head -n 5)
+splats=$(grep -aE '^dmesg: .*(BUG:|WARNING:|Oops|page allocation (failure|stall)|detected stall|hung_task|blocked for more than)' "$log" | tr -d '\r' | sed 's/^dmesg: //' | sort -u | head -n 5 | paste -sd ';' | sed 's/;/; /g')
 
 tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
     function kv(from,   i, k) { for (i = from; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v[col, k] = substr($i, length(k) + 2) } }
@@ -133,7 +133,7 @@ Measured $started by \`scripts/bench-tier.sh\` (VM part ${vm_secs} s, one boot).
 - Host: $(lscpu | sed -nE 's/^Model name: *//p' | head -n1), $(nproc) cores; load average (1/5/15 min) $load_start at the start, $load_vm after the VM run.
 - Guest: ${guest:-?}, QEMU TCG -smp 2, ${mem} MiB.
 - Set-up: ${setup:-?}; rzram writeback_watermarks ${marks:-?}.
-- zswap: ${zswap:-?}.
+- zswap: ${zswap% }.
 - OOM kills in the whole run (kernel log, read as it came): ${ooms:-?}. Failed cases: ${fails:-none}.
 - Kernel warnings: ${splats:-none}.
 
