@@ -20,15 +20,19 @@
 //!   device with `writeback_huge` (`rw.rs`).
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Mutex};
 
 use super::{
     device::Store,
-    writeback::{Run, MAX_BATCH},
+    writeback::{Pending, Run, MAX_BATCH},
     Device,
 };
 use crate::{
-    glue::tier::{TierOwner, TierRef},
+    allocators::PAGE_SIZE,
+    glue::{
+        backing::{Backing, BatchPages},
+        tier::{TierOwner, TierRef},
+    },
     portable::{parse, stats::Stats, watermarks::Watermarks},
 };
 
@@ -51,6 +55,40 @@ const ROOM_WAIT_MS: u32 = 2000;
 /// Batches a writer waits for before its write fails: each must have
 /// made progress, so this bounds only a pool that keeps refilling.
 const ROOM_TRIES: usize = 16;
+
+/// The pool is compacted after a batch once more than 1/COMPACT_WASTE of
+/// it is not data (holes and per-page overhead): a quarter, where a pass
+/// over the whole pool pays for itself, as writeback takes objects from
+/// everywhere in it.
+const COMPACT_WASTE: u64 = 4;
+
+/// Most pages the shrinker's requests may have outstanding: reclaim calls
+/// it again and again while memory is short, faster than a disk takes
+/// pages; without a cap the worker would write back the whole pool after
+/// the pressure is gone. 4096 pages are 16 MiB, a few seconds of disk.
+const SHED_BACKLOG: usize = 4096;
+
+/// The worker's request pages and list, allocated at `disksize`: the
+/// worker runs when memory is short and must not wait for an allocation
+/// that waits for it.
+pub(crate) struct AutoBuffers {
+    pages: BatchPages,
+    pending: KVec<Pending>,
+}
+
+/// A device's [`AutoBuffers`], behind their own lock (only the worker
+/// takes it, under the settings lock).
+pub(crate) type AutoBuffersLock = Pin<KBox<Mutex<AutoBuffers>>>;
+
+/// The worker's buffers for writes to `backing`.
+pub(crate) fn new_buffers(backing: &Backing) -> Result<AutoBuffersLock> {
+    let pages = backing.batch_pages(AUTO_BATCH as u32)?;
+    let pending = KVec::with_capacity(AUTO_BATCH, GFP_KERNEL)?;
+    KBox::pin_init(
+        kernel::new_mutex!(AutoBuffers { pages, pending }, "rzram_auto_buffers"),
+        GFP_KERNEL,
+    )
+}
 
 /// The automatic tiering settings and the worker's state.
 pub(crate) struct AutoSettings {
@@ -106,20 +144,20 @@ impl AutoSettings {
 }
 
 impl Device {
-    /// Whether a backing device is set (opened, or in use by the store).
-    fn has_backing(&self) -> bool {
-        self.with_config(|c, s| c.backing.is_some() || s.is_some_and(|s| s.backing.is_some()))
-    }
-
     /// A switch that needs `backing_dev`: `EINVAL` for a bad boolean,
-    /// `ENODEV` to turn it on without a backing device.
+    /// `ENODEV` to turn it on without a backing device (opened, or in use
+    /// by the store). Under the settings lock, so that a `reset` turns it
+    /// off either after or before.
     fn set_switch(&self, switch: &AtomicBool, input: &[u8]) -> Result {
         let on = parse::parse_bool(input).map_err(|_| EINVAL)?;
-        if on && !self.has_backing() {
-            return Err(ENODEV);
-        }
-        switch.store(on, Ordering::Relaxed);
-        Ok(())
+        self.with_config(|c, s| {
+            let backing = c.backing.is_some() || s.is_some_and(|s| s.backing.is_some());
+            if on && !backing {
+                return Err(ENODEV);
+            }
+            switch.store(on, Ordering::Relaxed);
+            Ok(())
+        })
     }
 
     /// `writeback_auto` store; turning it on starts a pass if the pool is
@@ -187,7 +225,7 @@ impl Device {
 
     /// One batch of the worker; whether more is wanted.
     fn auto_round(&self, s: &Store) -> bool {
-        let (Some(backing), Some(lru)) = (&s.backing, &s.lru) else {
+        let (Some(backing), Some(lru), Some(bufs)) = (&s.backing, &s.lru, &s.auto_bufs) else {
             return false;
         };
         let used = s.pool.total_pages() as u64;
@@ -210,10 +248,17 @@ impl Device {
         if !wanted {
             return false;
         }
+        let mut bufs = bufs.lock();
+        let AutoBuffers { pages, pending } = &mut *bufs;
+        let batch = pages.attach(backing);
         let mut cold = [0usize; AUTO_BATCH];
-        let n = lru.lock().rotate_coldest(&mut cold);
+        let n = (batch.len() as usize).min(AUTO_BATCH);
+        let n = match cold.get_mut(..n) {
+            Some(out) => lru.lock().rotate_coldest(out),
+            None => 0,
+        };
         let before = Stats::get(&self.stats.bd_writes);
-        let Ok(mut run) = Run::new(s, backing, n.max(1) as u32) else {
+        let Ok(mut run) = Run::new(s, backing, batch, pending) else {
             self.auto.stuck.store(true, Ordering::Relaxed);
             return false;
         };
@@ -245,8 +290,11 @@ impl Device {
             self.auto.shed_done.fetch_add(took, Ordering::Relaxed);
         }
         // Freed objects free pool pages only once their page empties:
-        // compaction turns what the batch freed into room.
-        if s.pool.total_pages() as u64 >= used {
+        // compaction turns the holes writeback leaves into room, once they
+        // are a good part of the pool (it walks the whole pool).
+        let pool_bytes = (s.pool.total_pages() as u64).saturating_mul(PAGE_SIZE as u64);
+        let data = Stats::get(&self.stats.compr_data_size);
+        if pool_bytes.saturating_sub(data) > pool_bytes / COMPACT_WASTE {
             let freed = s.pool.compact();
             Stats::add(&self.stats.pages_compacted, freed as u64);
         }
@@ -287,7 +335,7 @@ impl TierOwner for Device {
             .auto
             .shed_wanted
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                Some(w.saturating_add(nr))
+                Some(w.saturating_add(nr).min(SHED_BACKLOG))
             });
         tier.kick();
         Some(self.auto.shed_done.swap(0, Ordering::Relaxed).min(nr))

@@ -38,7 +38,7 @@ use crate::{
 };
 
 use super::{
-    auto::AutoSettings,
+    auto::{self, AutoBuffersLock, AutoSettings},
     comp::{self, CompConfig, Comps},
 };
 
@@ -98,6 +98,8 @@ pub(crate) struct Store {
     /// first (8 bytes per slot, `portable/lru.rs`). Updated under the slot
     /// lock; its own spinlock nests inside it.
     pub(crate) lru: Option<LruList>,
+    /// With a backing device: automatic writeback's buffers.
+    pub(crate) auto_bufs: Option<AutoBuffersLock>,
 }
 
 impl Store {
@@ -116,6 +118,7 @@ impl Store {
             backing: None,
             compressed_wb: false,
             lru: None,
+            auto_bufs: None,
             tier: None,
         })
     }
@@ -283,8 +286,9 @@ impl Device {
             return Err(EBUSY);
         }
         let mut store = KBox::new(Store::new(bytes, slots, config)?, GFP_KERNEL)?;
-        if config.backing.is_some() {
+        if let Some(backing) = &config.backing {
             store.lru = Some(new_lru(slots)?);
+            store.auto_bufs = Some(auto::new_buffers(backing)?);
             store.tier = Some(Tier::new(self)?);
         }
         store.backing = config.backing.take();

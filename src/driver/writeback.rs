@@ -38,7 +38,7 @@ fn errno(e: parse::Errno) -> Error {
 
 /// A page on its way to the backing device.
 #[derive(Clone, Copy, Default)]
-struct Pending {
+pub(super) struct Pending {
     index: usize,
     block: usize,
 }
@@ -48,8 +48,9 @@ pub(super) struct Run<'a> {
     s: &'a Store,
     backing: &'a Backing,
     batch: WriteBatch<'a>,
-    /// The queued pages, request `i` carrying `pending[i]`.
-    pending: KVec<Pending>,
+    /// The queued pages, request `i` carrying `pending[i]`; its capacity
+    /// is at least the batch's length, so pushing never allocates.
+    pending: &'a mut KVec<Pending>,
     /// What the command returns: the last error, if any.
     ret: Result,
     /// A limit or a full device ends the command.
@@ -57,14 +58,22 @@ pub(super) struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    /// A run writing up to `size` pages at once (fewer if memory is short).
-    pub(super) fn new(s: &'a Store, backing: &'a Backing, size: u32) -> Result<Self> {
-        let size = (size as usize).clamp(1, MAX_BATCH) as u32;
-        let batch = backing.batch(size)?;
+    /// A run writing through `batch`; `pending` must have room for as many
+    /// pages as the batch has requests.
+    pub(super) fn new(
+        s: &'a Store,
+        backing: &'a Backing,
+        batch: WriteBatch<'a>,
+        pending: &'a mut KVec<Pending>,
+    ) -> Result<Self> {
+        pending.clear();
+        if pending.capacity() < batch.len() as usize {
+            return Err(ENOMEM);
+        }
         Ok(Run {
             s,
             backing,
-            pending: KVec::with_capacity(batch.len() as usize, GFP_KERNEL)?,
+            pending,
             batch,
             ret: Ok(()),
             stop: false,
@@ -110,7 +119,10 @@ impl Device {
             let nr_pages = s.slot_count() as u64;
             // Checks the whole command before anything is written.
             postproc::parse_writeback(input, nr_pages, |_| {}).map_err(errno)?;
-            let mut run = Run::new(s, backing, self.wb.batch_size.load(Ordering::Relaxed))?;
+            let size = self.wb.batch_size.load(Ordering::Relaxed) as usize;
+            let batch = backing.batch(size.clamp(1, MAX_BATCH) as u32)?;
+            let mut pending = KVec::with_capacity(batch.len() as usize, GFP_KERNEL)?;
+            let mut run = Run::new(s, backing, batch, &mut pending)?;
             let parsed = postproc::parse_writeback(input, nr_pages, |scan| {
                 self.scan_for_writeback(&mut run, scan)
             });

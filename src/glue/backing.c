@@ -225,6 +225,12 @@ struct rzram_wb *rzram_wb_new(struct rzram_backing *b, unsigned int n,
 	return wb;
 }
 
+/* Points a batch kept across runs at the device its next writes go to. */
+void rzram_wb_attach(struct rzram_wb *wb, struct rzram_backing *b)
+{
+	wb->b = b;
+}
+
 void *rzram_wb_buf(struct rzram_wb *wb, unsigned int i)
 {
 	return page_address(wb->reqs[i].page);

@@ -83,9 +83,10 @@ for c in $CASES; do
         expect_eq "$c: 16 MiB of text (~5 MiB compressed) through a ${LIMIT_MB} MiB limit: no write error" "$err" ""
         expect_eq "$c: failed_writes" "$(io_stat_col 2)" 0
         expect_num "$c: pages were written back (bd_count)" "$(bd_col 1)" -gt 0
-        low=$((LIMIT_MB * 1048576 * 75 / 100))
-        wait_until 30 "[ \$(mem_used) -le $low ]"
-        expect_num "$c: the pool ends under LOW (75 % of mem_limit)" "$(mem_used)" -le $low
+        # A pass ends under LOW; writes after it may refill up to HIGH.
+        high=$((LIMIT_MB * 1048576 * 90 / 100))
+        wait_until 30 "[ \$(mem_used) -le $high ]"
+        expect_num "$c: the pool ends under HIGH (90 % of mem_limit)" "$(mem_used)" -le $high
         drop_caches
         expect_eq "$c: every page reads back" "$(md5_dev $DEV 0 4096)" "$(md5_file /tmp/t16 0 4096)"
         expect_num "$c: reading written-back pages counts bd_reads" "$(bd_col 2)" -gt 0
@@ -210,8 +211,12 @@ if [ "$SMOKE" != 1 ]; then
     expect_write "swap: writeback_shrinker 1" ok $SHR 1
     swap_reserve
     swap_on
+    # Progress in the log every 20 s (a slow run is then told from a stuck one).
+    ( while :; do sleep 20; echo "# $(cut -d' ' -f1 /proc/uptime) s: mm_stat $(cat $SYS/mm_stat); bd_stat $(cat $SYS/bd_stat)"; done ) &
+    mon=$!
     oom_mark
-    memhog_run "swap" $((avail * 2)) --passes $PASSES --seed 23
+    memhog_run "swap" $((avail * ${AUTO_SWAP_X:-2})) --passes $PASSES --seed 23
+    kill $mon
     expect_eq "swap: no failed write" "$(io_stat_col 2)" 0
     expect_num "swap: pages went to the backing device (bd_writes)" "$(bd_col 3)" -gt 256
     note "swap: bd_stat $(cat $SYS/bd_stat)"
