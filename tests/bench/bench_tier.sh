@@ -41,6 +41,8 @@ FS_MIB=$((MEM * 4))
 # A bound on each memhog run: an OOM-thrashing guest can run for a long
 # time without finishing; what is still running then is killed (TIMEOUT).
 HOG_TMO=${HOG_TMO:-420}
+# The same for writing the file-system tree (2x the memory, through ext4).
+FS_TMO=1200
 CODEC=lz4
 # The backing disks, one per column in turn (take_disk).
 DISKS=
@@ -256,7 +258,9 @@ fs_run() {
     d0=$(disk_wr)
     : > /tmp/fssums
     t0=$(uptime_cs)
-    while [ $((bytes / 1048576)) -lt $TREE ]; do
+    # Bounded like the memhog runs: a device that stalls ends the tree
+    # (the size check below then fails) instead of the whole boot.
+    while [ $((bytes / 1048576)) -lt $TREE ] && [ $(($(uptime_cs) - t0)) -lt $((FS_TMO * 100)) ]; do
         n=$((n + 1))
         while read -r f; do
             dst=/mnt/c$n$f
