@@ -27,6 +27,14 @@
 . /tests/lib.sh
 . /tests/lib_wb.sh
 
+# dev_down SYSDIR: reset the device; fatal if refused. (lib_bench.sh's,
+# which this script does not source: without it every reset was a "not
+# found" and the next column found rzram0 still set up.)
+dev_down() {
+    local e
+    e=$(set_attr "$1/reset" 1) || fatal "${1##*/}: $e"
+}
+
 # The bench shell must outlive an OOM kill: only memhog is a candidate
 # (run_hog sets its score back to 0).
 echo -1000 > /proc/self/oom_score_adj
