@@ -21,6 +21,8 @@
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
+#   make bench-tier rzram writeback_auto (each allocator) vs zswap vs C zram under memhog at
+#                   3x memory, and ext4 larger than memory, in one VM boot -> docs/benchmarks.md
 #   make clean      remove build products in the checkout (not the cache)
 
 SCRIPTS := scripts
@@ -40,7 +42,7 @@ ROOT ?= /
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test lint host-test vm-test vm-test-stock smoke stress install uninstall fuzz lab bench clean
+.PHONY: all module kernel toolchain run test lint host-test vm-test vm-test-stock smoke stress install uninstall fuzz lab bench bench-tier clean
 
 all: module
 
@@ -103,6 +105,9 @@ lab:
 
 bench: toolchain
 	@$(SCRIPTS)/bench.sh
+
+bench-tier: toolchain
+	@$(SCRIPTS)/bench-tier.sh
 
 clean:
 	rm -rf out target .module-build.log
