@@ -146,13 +146,5 @@ if [ "${RZ_SMOKE:-0}" = 1 ]; then
     rz_log "smoke run: docs/benchmarks.md left alone"
     exit 0
 fi
-doc=$RZ_TOP/docs/benchmarks.md
-grep -q '^<!-- bench-tier:begin -->$' "$doc" && grep -q '^<!-- bench-tier:end -->$' "$doc" ||
-    rz_die "$doc lacks the bench-tier:begin/bench-tier:end markers"
-tmp=$(mktemp)
-{
-    sed '/^<!-- bench-tier:begin -->$/q' "$doc"
-    echo "$report"
-    sed -n '/^<!-- bench-tier:end -->$/,$p' "$doc"
-} > "$tmp" && mv "$tmp" "$doc"
+rz_doc_section bench-tier "$report"
 rz_log "wrote the tiering tables into docs/benchmarks.md"
