@@ -13,7 +13,7 @@ fn map(len: usize) -> Blocks<Vec<AtomicUsize>> {
 }
 
 #[test]
-fn reserves_lowest_then_runs_out() {
+fn reserves_in_order_then_runs_out() {
     for len in [1, 63, 64, 65, 130] {
         let m = map(len);
         for i in 0..len {
@@ -31,6 +31,31 @@ fn reserves_lowest_then_runs_out() {
     let empty = Blocks::new(Vec::<AtomicUsize>::new(), 0).unwrap();
     assert_eq!(empty.reserve(), None);
     assert_eq!(words_for(usize::MAX), None);
+}
+
+#[test]
+fn reserves_next_fit_and_wraps() {
+    let m = map(130);
+    for i in 0..70 {
+        assert_eq!(m.reserve(), Some(i));
+    }
+    // A hole behind the hint is not reused while blocks ahead are free.
+    assert!(m.release(3));
+    assert!(m.release(66));
+    assert_eq!(m.reserve(), Some(70));
+    for i in 71..130 {
+        assert_eq!(m.reserve(), Some(i));
+    }
+    // At the end the search wraps: the holes, lowest first, then none.
+    assert_eq!(m.reserve(), Some(3));
+    assert_eq!(m.reserve(), Some(66));
+    assert_eq!(m.reserve(), None);
+    // A hole in the word the hint points into, below the hint, is found
+    // on the way round.
+    assert!(m.release(65));
+    assert!(m.release(129));
+    assert_eq!(m.reserve(), Some(129));
+    assert_eq!(m.reserve(), Some(65));
 }
 
 #[test]
