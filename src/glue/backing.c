@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The backing device's I/O mechanics: opening it, one synchronous page read
- * or write, and a batch of page writes in flight at once. Which page goes to which
- * block, and what a completion means for a slot, is decided in Rust
- * (src/driver/writeback.rs); this file only moves pages.
+ * or write, a page read chained to a bio of ours, and a batch of page writes
+ * in flight at once. Which page goes to which block, and what a completion
+ * means for a slot, is decided in Rust (src/driver/writeback.rs); this file
+ * only moves pages.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -179,6 +180,29 @@ int rzram_backing_write(struct rzram_backing *b, u64 block, const void *src)
 	return rzram_backing_sync_io(b, block, (void *)src, REQ_OP_WRITE);
 }
 
+/*
+ * Reads block @block into @page, a whole page of the read bio @parent, and
+ * returns at once: @parent ends only after this read has, with its error if
+ * it fails (bio_chain). Called from our ->submit_bio, the read is queued and
+ * sent once we return, under the submitter's plug, so the reads of one
+ * readahead merge into one request when their blocks are adjacent.
+ */
+int rzram_backing_read_chained(struct rzram_backing *b, u64 block,
+			       struct page *page, struct bio *parent)
+{
+	struct bio *bio;
+
+	if (block >= b->nr_pages)
+		return -EIO;
+	/* From a mempool with GFP_NOIO: it waits, it does not fail. */
+	bio = bio_alloc(b->bdev, 1, parent->bi_opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = block << (PAGE_SHIFT - SECTOR_SHIFT);
+	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	bio_chain(bio, parent);
+	submit_bio(bio);
+	return 0;
+}
+
 struct rzram_wb_req {
 	struct bio bio;
 	struct bio_vec bv;
@@ -247,8 +271,8 @@ static void rzram_wb_endio(struct bio *bio)
 		wake_up_all(&wb->wait);
 }
 
-/* Writes request @i's page to block @block; rzram_wb_wait() collects it. */
-void rzram_wb_submit(struct rzram_wb *wb, unsigned int i, u64 block)
+/* Points request @i at block @block; rzram_wb_start() sends it. */
+void rzram_wb_prepare(struct rzram_wb *wb, unsigned int i, u64 block)
 {
 	struct rzram_wb_req *req = &wb->reqs[i];
 
@@ -258,8 +282,23 @@ void rzram_wb_submit(struct rzram_wb *wb, unsigned int i, u64 block)
 	req->bio.bi_private = wb;
 	req->status = 0;
 	__bio_add_page(&req->bio, req->page, PAGE_SIZE, 0);
-	atomic_inc(&wb->inflight);
-	submit_bio(&req->bio);
+}
+
+/*
+ * Sends requests 0..@n, prepared, under one plug: writes to adjacent blocks
+ * leave as one request to the device. rzram_wb_wait() collects them.
+ */
+void rzram_wb_start(struct rzram_wb *wb, unsigned int n)
+{
+	struct blk_plug plug;
+	unsigned int i;
+
+	blk_start_plug(&plug);
+	for (i = 0; i < n && i < wb->n; i++) {
+		atomic_inc(&wb->inflight);
+		submit_bio(&wb->reqs[i].bio);
+	}
+	blk_finish_plug(&plug);
 }
 
 /* Waits until every submitted request has completed. */

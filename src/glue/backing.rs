@@ -33,11 +33,20 @@ extern "C" {
     fn rzram_backing_pages(b: *mut RawBacking) -> u64;
     fn rzram_backing_path(b: *mut RawBacking, buf: *mut c_char, len: c_int) -> c_int;
     fn rzram_backing_read(b: *mut RawBacking, block: u64, dst: *mut c_void) -> c_int;
+    // The bio and page as `c_void`: bindgen's `bio` holds zero-sized
+    // members that Rust does not consider FFI-safe.
+    fn rzram_backing_read_chained(
+        b: *mut RawBacking,
+        block: u64,
+        page: *mut c_void,
+        parent: *mut c_void,
+    ) -> c_int;
     fn rzram_backing_write(b: *mut RawBacking, block: u64, src: *const c_void) -> c_int;
     fn rzram_wb_new(b: *mut RawBacking, n: c_uint, got: *mut c_uint) -> *mut RawBatch;
     fn rzram_wb_attach(wb: *mut RawBatch, b: *mut RawBacking);
     fn rzram_wb_buf(wb: *mut RawBatch, i: c_uint) -> *mut c_void;
-    fn rzram_wb_submit(wb: *mut RawBatch, i: c_uint, block: u64);
+    fn rzram_wb_prepare(wb: *mut RawBatch, i: c_uint, block: u64);
+    fn rzram_wb_start(wb: *mut RawBatch, n: c_uint);
     fn rzram_wb_wait(wb: *mut RawBatch);
     fn rzram_wb_status(wb: *mut RawBatch, i: c_uint) -> c_int;
     fn rzram_wb_free(wb: *mut RawBatch);
@@ -132,6 +141,26 @@ impl Backing {
         // SAFETY: `raw` is open; `dst` is one writable page.
         to_result(unsafe {
             rzram_backing_read(self.raw.as_ptr(), block as u64, dst.as_mut_ptr().cast())
+        })
+    }
+
+    /// Starts reading block `block` into `page` and returns: `parent` ends
+    /// only once the read has, failing if it fails.
+    ///
+    /// # Safety
+    ///
+    /// `page` must be a whole page of the buffer of `parent`, a live read
+    /// bio submitted to this driver and not yet ended, and nothing else may
+    /// write to that page until `parent` ends.
+    pub(crate) unsafe fn read_chained(
+        &self,
+        block: usize,
+        page: *mut kernel::bindings::page,
+        parent: *mut kernel::bindings::bio,
+    ) -> Result {
+        // SAFETY: `raw` is open; `page` and `parent` as the caller promises.
+        to_result(unsafe {
+            rzram_backing_read_chained(self.raw.as_ptr(), block as u64, page.cast(), parent.cast())
         })
     }
 
@@ -264,9 +293,12 @@ impl WriteBatch<'_> {
     ) {
         let n = n.min(self.len as usize);
         for i in 0..n {
-            // SAFETY: `i < len`; its buffer is not borrowed (`&mut self`).
-            unsafe { rzram_wb_submit(self.raw.as_ptr(), i as c_uint, block(i) as u64) };
+            // SAFETY: `i < len`; the request is not in flight (`&mut self`).
+            unsafe { rzram_wb_prepare(self.raw.as_ptr(), i as c_uint, block(i) as u64) };
         }
+        // SAFETY: Requests `0..n` are prepared and their buffers are not
+        // borrowed (`&mut self`) until the wait below.
+        unsafe { rzram_wb_start(self.raw.as_ptr(), n as c_uint) };
         // SAFETY: The batch is live; waits for the requests just submitted.
         unsafe { rzram_wb_wait(self.raw.as_ptr()) };
         for i in 0..n {
