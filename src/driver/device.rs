@@ -291,6 +291,9 @@ impl Device {
             store.auto_bufs = Some(auto::new_buffers(backing)?);
             store.tier = Some(Tier::new(self)?);
         }
+        // With a backing device, swap reads ahead and in batches: pages
+        // written back come back a cluster per request, not one per fault.
+        self.life.disk.set_synchronous(config.backing.is_none())?;
         store.backing = config.backing.take();
         store.compressed_wb = self.wb.compressed.load(Ordering::Relaxed);
         locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)

@@ -97,6 +97,9 @@ impl Device {
     fn read_segment(&self, s: &Store, seg: &Segment<crate::glue::bio::ToFill>) -> Result {
         let (index, offset) = Self::locate(s, seg)?;
         if offset == 0 && seg.len == PAGE_SIZE {
+            if let Some(block) = self.raw_block(s, index)? {
+                return self.read_block_into(s, block, seg);
+            }
             return seg.fill(|dst| self.read_page(s, index, dst));
         }
         let mut page = s.partial.lock()?;
@@ -116,6 +119,26 @@ impl Device {
         let dst = page.get_mut(offset..offset + seg.len).ok_or(EIO)?;
         seg.data(|src| copy(dst, src))?;
         self.write_page(s, index, &page)
+    }
+
+    /// The block holding page `index` when the page can go straight from
+    /// the backing device into the reader's buffer: written back as it is
+    /// (uncompressed). Marks the page accessed, as a read.
+    fn raw_block(&self, s: &Store, index: usize) -> Result<Option<usize>> {
+        if s.backing.is_none() {
+            return Ok(None);
+        }
+        let Some(slot) = s.slot(index)? else {
+            return Ok(None);
+        };
+        let mut guard = slot.lock(&s.locks);
+        match guard.content() {
+            SlotContent::Written { block, huge, .. } if huge || !s.compressed_wb => {
+                guard.mark_accessed(now_seconds());
+                Ok(Some(block))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Fills `dst` (one page) with page `index`, with its slot locked so

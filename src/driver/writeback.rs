@@ -19,7 +19,10 @@ use kernel::prelude::*;
 use super::{device::Store, Device};
 use crate::{
     allocators::{Handle, PAGE_SIZE},
-    glue::backing::{Backing, WriteBatch},
+    glue::{
+        backing::{Backing, WriteBatch},
+        bio::{Segment, ToFill},
+    },
     portable::{
         parse::{self, PageWriter},
         postproc::{self, Scan, WB_HUGE, WB_IDLE, WB_INCOMPRESSIBLE},
@@ -367,6 +370,14 @@ impl Device {
         let backing = s.backing.as_ref().ok_or(EIO)?;
         Stats::inc(&self.stats.bd_reads);
         backing.read(block, dst)
+    }
+
+    /// Starts reading block `block` into `seg` (a whole page of a read
+    /// bio) without waiting: the bio ends once the read has.
+    pub(super) fn read_block_into(&self, s: &Store, block: usize, seg: &Segment<ToFill>) -> Result {
+        let backing = s.backing.as_ref().ok_or(EIO)?;
+        Stats::inc(&self.stats.bd_reads);
+        seg.fill_from(backing, block)
     }
 
     /// `writeback_limit_enable` store. As zram, any bad number (overflow

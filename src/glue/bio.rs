@@ -16,7 +16,7 @@ use core::{
 };
 use kernel::{bindings, prelude::*};
 
-use super::ffi;
+use super::{backing::Backing, ffi};
 use crate::allocators::PAGE_SIZE;
 
 /// What a bio asks for.
@@ -55,10 +55,11 @@ pub(crate) struct ToStore;
 ///
 /// # Invariants
 ///
-/// `page` is a page of a live bio of kind `K`, which owns its bytes
+/// `page` is a page of the live bio `bio` of kind `K`, which owns its bytes
 /// `offset..offset + len` (within the page) until the bio ends, and the
 /// segment does not outlive the walk that made it.
 pub(crate) struct Segment<K> {
+    bio: *mut bindings::bio,
     page: *mut bindings::page,
     /// Bytes in this piece, at most a page.
     pub(crate) len: usize,
@@ -127,11 +128,16 @@ impl Bio {
     }
 
     /// The segment walk; the caller checked that the bio's direction is `K`.
-    fn walk<K, F: FnMut(&Segment<K>) -> Result>(&self, mut f: F) -> Result {
+    fn walk<K, F: FnMut(&Segment<K>) -> Result>(&self, f: F) -> Result {
+        /// What the C walk hands back to `step`: the bio and the callback.
+        struct Walk<F> {
+            bio: *mut bindings::bio,
+            f: F,
+        }
         /// # Safety
         ///
-        /// `ctx` must point to an `F`, and `page` be a valid page that a
-        /// live bio of kind `K` owns for `offset..offset + len`.
+        /// `ctx` must point to a `Walk<F>` whose `bio` is a live bio of kind
+        /// `K` that owns `page` for `offset..offset + len`.
         unsafe extern "C" fn step<K, F: FnMut(&Segment<K>) -> Result>(
             ctx: *mut c_void,
             page: *mut c_void,
@@ -139,8 +145,8 @@ impl Bio {
             offset: c_uint,
             sector: u64,
         ) -> c_int {
-            // SAFETY: `ctx` is the `&mut F` passed below, alive for the walk.
-            let f = unsafe { &mut *ctx.cast::<F>() };
+            // SAFETY: `ctx` is the `&mut Walk<F>` passed below, alive for the walk.
+            let walk = unsafe { &mut *ctx.cast::<Walk<F>>() };
             let (len, offset) = (len as usize, offset as usize);
             if offset.checked_add(len).is_none_or(|end| end > PAGE_SIZE) {
                 return EIO.to_errno();
@@ -148,24 +154,29 @@ impl Bio {
             // INVARIANT: By the function's safety requirements, checked to
             // lie within the page; the segment lives only for this call.
             let seg = Segment {
+                bio: walk.bio,
                 page: page.cast(),
                 len,
                 offset,
                 sector,
                 kind: PhantomData,
             };
-            match f(&seg) {
+            match (walk.f)(&seg) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
         }
+        let mut walk = Walk {
+            bio: self.ptr.as_ptr(),
+            f,
+        };
         // SAFETY: By the type invariant the bio is valid; `step::<K, F>`
-        // matches the callback type and `ctx` points to `f` for the call.
+        // matches the callback type and `ctx` points to `walk` for the call.
         let ret = unsafe {
             ffi::rzram_bio_for_each_segment(
                 self.ptr.as_ptr().cast(),
                 step::<K, F>,
-                (&raw mut f).cast(),
+                (&raw mut walk).cast(),
             )
         };
         if ret == 0 {
@@ -223,6 +234,7 @@ impl<K> Segment<K> {
             let len = (self.len - done).min(PAGE_SIZE - dev_off);
             // INVARIANT: A sub-range of this segment's bytes.
             let piece = Segment {
+                bio: self.bio,
                 page: self.page,
                 len,
                 offset: self.offset + done,
@@ -254,6 +266,18 @@ impl Segment<ToFill> {
         // SAFETY: A read bio's buffer is ours alone until the bio ends (type
         // invariant), so the slice is unique for the call.
         self.map(|p| f(unsafe { core::slice::from_raw_parts_mut(p, self.len) }))
+    }
+
+    /// Fills this piece, a whole page, from block `block` of `backing`
+    /// without waiting: the bio ends only once that read has, and fails if
+    /// it fails. `EINVAL` unless the piece is a whole page.
+    pub(crate) fn fill_from(&self, backing: &Backing, block: usize) -> Result {
+        if self.offset != 0 || self.len != PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `page` is a whole page of the live read bio `bio`, whose
+        // buffer is ours alone until it ends (type invariant).
+        unsafe { backing.read_chained(block, self.page, self.bio) }
     }
 }
 

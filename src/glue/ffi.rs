@@ -32,6 +32,7 @@ extern "C" {
         ctx: *mut c_void,
     ) -> c_int;
     pub(crate) fn rzram_disk_features() -> u32;
+    pub(crate) fn rzram_disk_set_synchronous(disk: *mut c_void, on: bool) -> c_int;
     pub(crate) fn rzram_open_lock(disk: *mut c_void);
     pub(crate) fn rzram_open_unlock(disk: *mut c_void);
     pub(crate) fn rzram_openers(disk: *mut c_void) -> c_uint;

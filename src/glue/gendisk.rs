@@ -97,6 +97,16 @@ impl DiskRef {
         }
     }
 
+    /// Whether swap treats the disk as synchronous (`BLK_FEAT_SYNCHRONOUS`).
+    /// Only while the disk's capacity is 0: no I/O may be in flight.
+    pub(crate) fn set_synchronous(&self, on: bool) -> Result {
+        let Some(disk) = self.get() else {
+            return Ok(());
+        };
+        // SAFETY: Live (type invariant); the caller keeps I/O out.
+        to_result(unsafe { ffi::rzram_disk_set_synchronous(disk.as_ptr().cast(), on) })
+    }
+
     /// Writes out what the block device's page cache still holds, so that
     /// it reaches the device before the device goes away.
     pub(crate) fn sync(&self) {

@@ -47,6 +47,23 @@ unsigned int rzram_disk_features(void)
 }
 
 /*
+ * Sets or clears BLK_FEAT_SYNCHRONOUS; only while the disk has no capacity,
+ * so no I/O is in flight. Swap reads it at swapon: a synchronous disk is
+ * read one faulting page at a time, waiting, with no readahead, which is
+ * right for pages in memory and slow for pages on a backing device.
+ */
+int rzram_disk_set_synchronous(struct gendisk *disk, bool on)
+{
+	struct queue_limits lim = queue_limits_start_update(disk->queue);
+
+	if (on)
+		lim.features |= BLK_FEAT_SYNCHRONOUS;
+	else
+		lim.features &= ~BLK_FEAT_SYNCHRONOUS;
+	return queue_limits_commit_update(disk->queue, &lim);
+}
+
+/*
  * A disk's open_mutex serialises open and release; holding it while the
  * opener count is checked and a claim is set keeps reset and hot_remove
  * from racing an open (mutex_lock is a macro under lockdep).

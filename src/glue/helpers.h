@@ -14,6 +14,7 @@ typedef int (*rzram_segment_fn)(void *ctx, struct page *page, unsigned int len,
 
 int rzram_bio_for_each_segment(void *bio, rzram_segment_fn fn, void *ctx);
 unsigned int rzram_disk_features(void);
+int rzram_disk_set_synchronous(struct gendisk *disk, bool on);
 void rzram_open_lock(struct gendisk *disk);
 void rzram_open_unlock(struct gendisk *disk);
 unsigned int rzram_openers(struct gendisk *disk);
