@@ -4,11 +4,12 @@
 # util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, zramctl
 # and zram-generator (bookworm's, and trixie's under /trixie), kmod and the
 # modprobe.d file in dist/, memhog and dio-check (static), and the VM test
-# scripts, nbd-client and nbdkit with its file plugin (test_nbd's remote
-# tier). For Debian's stock kernel
+# scripts, nbd-client and nbdkit with its file plugin and a preload that
+# locks its pages (test_nbd's remote tier). For Debian's stock kernel
 # the kernel's modules are the closure of zram, ext4, lz4hc, virtio_blk
 # (the guest's disk, the writeback tests' backing device), null_blk (a
-# backing device that fails I/O on demand), nbd (the NBD client) and rzram's own dependencies,
+# backing device that fails I/O on demand), nbd (the NBD client) and
+# rzram's own dependencies,
 # taken from Debian's package and decompressed (the .ko.xz would load too,
 # but test data and tools expect .ko).
 # The initramfs is out/initramfs-<kernel key>.cpio.gz (the key is the kernel
@@ -101,6 +102,10 @@ copy_tool /sbin/nbd-client
 copy_tool /usr/bin/nbdkit
 nbdplug=/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-file-plugin.so
 install -D -m 644 "$nbdplug" "$root$nbdplug"
+# The NBD server's preload that locks its pages as they are touched
+# (tests/vm/lockonfault.c says why).
+mkdir -p "$root/usr/lib/rzram"
+cc -shared -fPIC -O2 -Wall -Wextra -o "$root/usr/lib/rzram/lockonfault.so" "$RZ_TOP/tests/vm/lockonfault.c"
 # trixie's generation of the same tools (zramctl 2.41, zram-generator 1.2)
 # under /trixie, run by trixie's loader with its libraries through the
 # wrappers zramctl-trixie and zram-generator-trixie.

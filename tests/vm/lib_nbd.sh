@@ -23,21 +23,23 @@ nbd_lo() {
 
 # nbd_serve TAG PORT: nbdkit serves $NBD_DISK on 127.0.0.1:PORT in the
 # background; its pid goes to NBDKIT_PID. Fatal if it does not start.
-# --swap: nbdkit mlockall()s itself. A server on the machine whose swap
-# lives on it must never need its own pages back from that swap (a swap-in
-# through the server that waits for the server); this one runs beside
-# swap on a device whose cold pages live on it. mlockall pins every thread's
-# whole stack, so the stack limit is 1 MiB (glibc sizes thread stacks by
-# it) and -t 2 takes two worker threads per connection. -f: the background
-# job is the server itself, not a daemon it forked.
+# The server runs beside swap on a device whose cold pages live on it: it
+# must never need a page of its own back from there (that swap-in would
+# wait for the server itself), so the lockonfault preload locks its pages
+# as they are touched (VmLck counts the locked mappings, VmRSS what they
+# hold). -t 2: two worker threads per connection. -f: the background job
+# is the server itself, not a daemon it forked.
+NBD_PRELOAD=/usr/lib/rzram/lockonfault.so
 nbd_serve() {
     local pidf=/tmp/nbdkit-$2.pid
     rm -f "$pidf"
-    (ulimit -s 1024; exec nbdkit --swap -f -t 2 -i 127.0.0.1 -p "$2" -P "$pidf" file file=$NBD_DISK) \
+    LD_PRELOAD=$NBD_PRELOAD nbdkit -f -t 2 -i 127.0.0.1 -p "$2" -P "$pidf" file file=$NBD_DISK \
         > /tmp/nbdkit-$2.log 2>&1 &
     wait_until 30 "[ -s $pidf ]" || fatal "$1: nbdkit did not start: $(tail -n 3 /tmp/nbdkit-$2.log)"
     NBDKIT_PID=$(cat "$pidf")
-    note "$1: nbdkit pid $NBDKIT_PID on 127.0.0.1:$2, $(grep VmLck /proc/$NBDKIT_PID/status | tr -s ' \t' ' ') locked"
+    note "$1: nbdkit pid $NBDKIT_PID on 127.0.0.1:$2, $(grep -E 'VmLck|VmRSS' /proc/$NBDKIT_PID/status | tr -s ' \t\n' ' ')"
+    expect_num "$1: the server's pages are locked (VmLck kB)" \
+        "$(awk '/^VmLck/ {print $2}' /proc/$NBDKIT_PID/status)" -gt 0
 }
 
 # nbd_connect TAG NODE PORT: nbd-client connects NODE to 127.0.0.1:PORT

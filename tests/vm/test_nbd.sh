@@ -18,7 +18,7 @@
 # fails. rzram's writeback_auto with mem_limit (rzram only, where the
 # driver has the attribute): writes above the limit go to NBD by
 # themselves; long variant: swap with it too. Short variant (RZ_SMOKE=1):
-# memhog at 1.5x the available memory, one pass, fio over 32 MiB; long:
+# memhog at 1.5x the available memory, one pass, fio over 16 MiB; long:
 # 2x, two passes (one on the debug kernel), fio over 128 MiB.
 . /tests/lib.sh
 . /tests/lib_wb.sh
@@ -29,7 +29,7 @@ wb_disk
 wb_mix
 NONSAME=$((WB_PAGES - WB_SAME))
 if [ "$SMOKE" = 1 ]; then
-    HOG_X2=3; PASSES=1; FIO_MB=32
+    HOG_X2=3; PASSES=1; FIO_MB=16
 elif debug_kernel; then
     HOG_X2=4; PASSES=1; FIO_MB=64
 else
