@@ -69,18 +69,25 @@ nbd_size() { cat "/sys/block/${1##*/}/size" 2>/dev/null; }
 # The writeback loop of the swap and fio cases: every second, mark every
 # page idle and write the idle ones back, as a memory-pressure daemon
 # would; "DONE FAILED" in /tmp/wbloop after each round (counts_ok).
-# wb_loop_start waits for its first round; wb_loop_stop DESC ends it and
-# gives its verdict.
+# wb_loop_start [MOVES] waits for its first round; with MOVES the loop ends
+# by itself after that many rounds that wrote pages (bd_writes rose): every
+# swap-in of a remote page is a synchronous round trip to the server, and
+# memhog's sweeps swap each page in again and again, so a loop that never
+# ends sends nearly every page over NBD (75,000 reads, 90 s on the base
+# kernel at 1.25x memory), which the short variant cannot afford.
+# wb_loop_stop DESC ends it and gives its verdict.
 wb_loop_start() {
     rm -f /tmp/wbstop /tmp/wbloop /tmp/wberr
     (
-        done=0; failed=0
-        while [ ! -e /tmp/wbstop ]; do
+        done=0; failed=0; moved=0
+        while [ ! -e /tmp/wbstop ] && { [ -z "$1" ] || [ $moved -lt "$1" ]; }; do
+            w0=$(bd_col 3)
             if e=$( { echo all > $SYS/idle && echo idle > $SYS/writeback; } 2>&1); then
                 done=$((done + 1))
             else
                 failed=$((failed + 1)); echo "$e" >> /tmp/wberr
             fi
+            [ "$(bd_col 3)" = "$w0" ] || moved=$((moved + 1))
             echo "$done $failed" > /tmp/wbloop
             sleep 1
         done

@@ -18,8 +18,10 @@
 # fails. rzram's writeback_auto with mem_limit (rzram only, where the
 # driver has the attribute): writes above the limit go to NBD by
 # themselves; long variant: swap with it too. Short variant (RZ_SMOKE=1):
-# memhog at 1.25x the available memory, one pass, fio over 8 MiB; long:
-# 2x, two passes (one on the debug kernel), fio over 128 MiB.
+# memhog at 1.25x the available memory, one pass, the loop ending after
+# four rounds that moved pages, fio over 8 MiB; long: 2x, two passes (one
+# on the debug kernel), the loop throughout, fio over 128 MiB (64 on
+# debug).
 . /tests/lib.sh
 . /tests/lib_wb.sh
 . /tests/lib_nbd.sh
@@ -29,11 +31,11 @@ wb_disk
 wb_mix
 NONSAME=$((WB_PAGES - WB_SAME))
 if [ "$SMOKE" = 1 ]; then
-    HOG_X4=5; PASSES=1; FIO_MB=8
+    HOG_X4=5; PASSES=1; FIO_MB=8; MOVES=4
 elif debug_kernel; then
-    HOG_X4=8; PASSES=1; FIO_MB=64
+    HOG_X4=8; PASSES=1; FIO_MB=64; MOVES=
 else
-    HOG_X4=8; PASSES=2; FIO_MB=128
+    HOG_X4=8; PASSES=2; FIO_MB=128; MOVES=
 fi
 # section NAME: the time the section before took goes to the log.
 SEC_T0=$(uptime_cs)
@@ -84,7 +86,7 @@ section $t
 wb_init $SYS 1G
 swap_on
 swap_reserve
-wb_loop_start
+wb_loop_start $MOVES
 avail=$(avail_mib)
 size=$((avail * HOG_X4 / 4))
 note "$t: MemAvailable ${avail} MiB, memhog ${size} MiB, $PASSES passes"
