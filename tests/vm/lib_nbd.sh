@@ -69,26 +69,34 @@ nbd_size() { cat "/sys/block/${1##*/}/size" 2>/dev/null; }
 # The writeback loop of the swap and fio cases: every second, mark every
 # page idle and write the idle ones back, as a memory-pressure daemon
 # would; "DONE FAILED" in /tmp/wbloop after each round (counts_ok).
-# wb_loop_start [MOVES] waits for its first round; with MOVES the loop ends
-# by itself after that many rounds that wrote pages (bd_writes rose): every
-# swap-in of a remote page is a synchronous round trip to the server, and
-# memhog's sweeps swap each page in again and again, so a loop that never
-# ends sends nearly every page over NBD (75,000 reads, 90 s on the base
-# kernel at 1.25x memory), which the short variant cannot afford.
-# wb_loop_stop DESC ends it and gives its verdict.
+# wb_loop_start [MOVES BUDGET] waits for its first round. Every swap-in of
+# a remote page is a synchronous round trip to the server (about 1 ms under
+# TCG), and memhog's sweeps swap each page in again and again: a loop that
+# writes back everything, always, sends nearly every page over NBD (75,000
+# reads, 90 s on the base kernel at 1.25x memory, in one run; 13 in another,
+# where memhog ended before the loop's second round). MOVES and BUDGET bound
+# that: each round may write BUDGET pages (writeback_limit; a round that
+# spends it ends with EIO and writeback_limit 0, which counts as done), and
+# the loop ends by itself after MOVES rounds that wrote pages (bd_writes
+# rose). wb_loop_stop DESC ends it, turns the limit off and gives its
+# verdict.
 wb_loop_start() {
     rm -f /tmp/wbstop /tmp/wbloop /tmp/wberr
+    [ -z "$2" ] || echo 1 > $SYS/writeback_limit_enable
     (
         done=0; failed=0; moved=0
         while [ ! -e /tmp/wbstop ] && { [ -z "$1" ] || [ $moved -lt "$1" ]; }; do
             w0=$(bd_col 3)
-            if e=$( { echo all > $SYS/idle && echo idle > $SYS/writeback; } 2>&1); then
+            if e=$( { [ -z "$2" ] || echo "$2" > $SYS/writeback_limit; } 2>&1 &&
+                { echo all > $SYS/idle && echo idle > $SYS/writeback; } 2>&1); then
+                done=$((done + 1))
+            elif [ -n "$2" ] && [ "$(cat $SYS/writeback_limit)" = 0 ] && echo "$e" | grep -q "Input/output error"; then
                 done=$((done + 1))
             else
                 failed=$((failed + 1)); echo "$e" >> /tmp/wberr
             fi
             [ "$(bd_col 3)" = "$w0" ] || moved=$((moved + 1))
-            echo "$done $failed" > /tmp/wbloop
+            echo "$done $failed $moved" > /tmp/wbloop
             sleep 1
         done
     ) &
@@ -98,7 +106,9 @@ wb_loop_start() {
 wb_loop_stop() {
     touch /tmp/wbstop
     wait $WB_LOOP
+    echo 0 > $SYS/writeback_limit_enable
     counts_ok "$1" /tmp/wbloop
+    note "$1: $(awk '{print $3}' /tmp/wbloop) rounds wrote pages"
     [ ! -s /tmp/wberr ] || note "loop errors: $(sort /tmp/wberr | uniq -c | tr '\n' ' ')"
 }
 

@@ -18,10 +18,10 @@
 # fails. rzram's writeback_auto with mem_limit (rzram only, where the
 # driver has the attribute): writes above the limit go to NBD by
 # themselves; long variant: swap with it too. Short variant (RZ_SMOKE=1):
-# memhog at 1.25x the available memory, one pass, the loop ending after
-# four rounds that moved pages, fio over 8 MiB; long: 2x, two passes (one
-# on the debug kernel), the loop throughout, fio over 128 MiB (64 on
-# debug).
+# swap on 512 MiB, memhog at 1.25x the available memory, two passes, the
+# loop ending after 4 rounds that moved pages, 2048 pages a round at most,
+# fio over 8 MiB; long: 1 GiB, 2x, two passes, 16 rounds of 4096 pages,
+# fio over 128 MiB (debug: one pass, 8 rounds of 2048, 64 MiB).
 . /tests/lib.sh
 . /tests/lib_wb.sh
 . /tests/lib_nbd.sh
@@ -31,11 +31,11 @@ wb_disk
 wb_mix
 NONSAME=$((WB_PAGES - WB_SAME))
 if [ "$SMOKE" = 1 ]; then
-    HOG_X4=5; PASSES=1; FIO_MB=8; MOVES=4
+    HOG_X4=5; PASSES=2; FIO_MB=8; MOVES=4; BUDGET=2048; SWAP_MB=512
 elif debug_kernel; then
-    HOG_X4=8; PASSES=1; FIO_MB=64; MOVES=
+    HOG_X4=8; PASSES=1; FIO_MB=64; MOVES=8; BUDGET=2048; SWAP_MB=1024
 else
-    HOG_X4=8; PASSES=2; FIO_MB=128; MOVES=
+    HOG_X4=8; PASSES=2; FIO_MB=128; MOVES=16; BUDGET=4096; SWAP_MB=1024
 fi
 # section NAME: the time the section before took goes to the log.
 SEC_T0=$(uptime_cs)
@@ -83,10 +83,10 @@ expect_eq "$t: reset releases the NBD device" "$(cat $SYS/backing_dev)" none
 # 2. Swap whose cold pages live on the server, then fio verify.
 t=swap
 section $t
-wb_init $SYS 1G
+wb_init $SYS ${SWAP_MB}M
 swap_on
 swap_reserve
-wb_loop_start $MOVES
+wb_loop_start $MOVES $BUDGET
 avail=$(avail_mib)
 size=$((avail * HOG_X4 / 4))
 note "$t: MemAvailable ${avail} MiB, memhog ${size} MiB, $PASSES passes"
