@@ -18,10 +18,10 @@
 # fails. rzram's writeback_auto with mem_limit (rzram only, where the
 # driver has the attribute): writes above the limit go to NBD by
 # themselves; long variant: swap with it too. Short variant (RZ_SMOKE=1):
-# swap on 512 MiB, memhog at 1.25x the available memory, two passes, the
-# loop ending after 4 rounds that moved pages, 2048 pages a round at most,
-# fio over 8 MiB; long: 1 GiB, 2x, two passes, 16 rounds of 4096 pages,
-# fio over 128 MiB (debug: one pass, 8 rounds of 2048, 64 MiB).
+# swap on 512 MiB, memhog at 1.5x the available memory, one pass, the
+# loop ending after 3 rounds that moved pages, 8192 pages a round at most,
+# fio over 8 MiB; long: 1 GiB, 2x, two passes, 16 rounds of 16384 pages,
+# fio over 128 MiB (debug: one pass, 8 rounds of 8192, 64 MiB).
 . /tests/lib.sh
 . /tests/lib_wb.sh
 . /tests/lib_nbd.sh
@@ -31,11 +31,11 @@ wb_disk
 wb_mix
 NONSAME=$((WB_PAGES - WB_SAME))
 if [ "$SMOKE" = 1 ]; then
-    HOG_X4=5; PASSES=2; FIO_MB=8; MOVES=4; BUDGET=2048; SWAP_MB=512
+    HOG_X4=6; PASSES=1; FIO_MB=8; MOVES=3; BUDGET=8192; SWAP_MB=512
 elif debug_kernel; then
-    HOG_X4=8; PASSES=1; FIO_MB=64; MOVES=8; BUDGET=2048; SWAP_MB=1024
+    HOG_X4=8; PASSES=1; FIO_MB=64; MOVES=8; BUDGET=8192; SWAP_MB=1024
 else
-    HOG_X4=8; PASSES=2; FIO_MB=128; MOVES=16; BUDGET=4096; SWAP_MB=1024
+    HOG_X4=8; PASSES=2; FIO_MB=128; MOVES=16; BUDGET=16384; SWAP_MB=1024
 fi
 # section NAME: the time the section before took goes to the log.
 SEC_T0=$(uptime_cs)
@@ -95,7 +95,9 @@ memhog_run "$t" "$size" --passes $PASSES --prefix 256 --seed 23
 wb_loop_stop "$t: idle + writeback loop during memhog"
 note "$t: bd_stat $(cat $SYS/bd_stat)"
 expect_num "$t: pages went to NBD during the run (bd_writes)" "$(bd_col 3)" -gt 256
-expect_num "$t: pages came back from NBD (bd_reads)" "$(bd_col 2)" -gt 0
+# The coldest pages in swap are the root file system's (tmpfs), which
+# nothing reads again; memhog's come back by the thousand.
+expect_num "$t: pages came back from NBD (bd_reads)" "$(bd_col 2)" -gt 256
 # What memhog has beyond the available memory goes to swap, half of it at
 # least at the peak.
 expect_num "$t: memhog's VmSwap peak in kB holds half of what exceeds the available memory" \
