@@ -69,7 +69,7 @@ host-test:
 # ZRAM_T: scripts that make test also runs against C zram in the same
 # kernel, whose expectations must hold for both drivers (zram's own tools,
 # and the tiering ABI, where C zram is the contract).
-ZRAM_T ?= test_tools test_input test_writeback test_recomp test_wbfault test_wbswap
+ZRAM_T ?= test_tools test_input test_writeback test_recomp test_wbfault test_wbswap test_autowb
 vm-test: toolchain
 	@RZ_FLAVOR=$${RZ_FLAVOR:-base} RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(T)
 	@[ "$(T)" != all ] || RZ_FLAVOR=$${RZ_FLAVOR:-base} RZ_SMOKE=1 RZ_DRV=zram $(SCRIPTS)/run-vm.sh --no-build $(ZRAM_T)

@@ -62,6 +62,10 @@ attr_groups!(pub(crate) DISK_GROUPS = [
     COMPRESSED_WRITEBACK,
     BD_STAT,
     RECOMPRESS,
+    WRITEBACK_AUTO,
+    WRITEBACK_WATERMARKS,
+    WRITEBACK_SHRINKER,
+    WRITEBACK_HUGE,
 ]);
 
 /// Stands in for the callback a read-only or write-only attribute lacks

@@ -16,7 +16,7 @@
 //! I/O-path locks of `rw.rs`.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::SpinLock};
 
 use crate::{
     allocators::{Backend, PAGE_SIZE},
@@ -26,8 +26,10 @@ use crate::{
         pages::{self, KernelSlotTable, Pool},
         percpu::PerCpu,
         slot_lock::SlotLocks,
+        tier::Tier,
     },
     portable::{
+        lru::{Link, Lru},
         parse::AlgorithmParams,
         slot::{self, Slot},
         slot_table::SlotTableError,
@@ -35,7 +37,13 @@ use crate::{
     },
 };
 
-use super::comp::{self, CompConfig, Comps};
+use super::{
+    auto::{self, AutoBuffersLock, AutoSettings},
+    comp::{self, CompConfig, Comps},
+};
+
+/// The recency list of a device's in-memory pages, under its spinlock.
+pub(crate) type LruList = Pin<KBox<SpinLock<Lru<KVVec<Link>>>>>;
 
 /// Settings chosen before `disksize`; they apply when the store is built.
 pub(crate) struct Config {
@@ -67,6 +75,9 @@ type PartialPage = KVVec<u8>;
 /// an object of `pool`, owned by that slot; every partial buffer is one
 /// page long.
 pub(crate) struct Store {
+    /// Automatic writeback's worker and shrinker, with a backing device.
+    /// First, so that it stops before anything it uses is dropped.
+    pub(crate) tier: Option<Tier>,
     pub(crate) disksize: u64,
     /// One slot per page, in chunks allocated on first write.
     slots: KernelSlotTable,
@@ -83,6 +94,12 @@ pub(crate) struct Store {
     /// `compressed_writeback` as it was at `disksize`: written-back pages
     /// hold the compressed object and are decompressed when read.
     pub(crate) compressed_wb: bool,
+    /// With a backing device: the slots whose page is in the pool, coldest
+    /// first (8 bytes per slot, `portable/lru.rs`). Updated under the slot
+    /// lock; its own spinlock nests inside it.
+    pub(crate) lru: Option<LruList>,
+    /// With a backing device: automatic writeback's buffers.
+    pub(crate) auto_bufs: Option<AutoBuffersLock>,
 }
 
 impl Store {
@@ -100,7 +117,23 @@ impl Store {
             })?,
             backing: None,
             compressed_wb: false,
+            lru: None,
+            auto_bufs: None,
+            tier: None,
         })
+    }
+
+    /// Records whether slot `index` (locked by the caller) holds a page in
+    /// the pool: such a slot becomes the hottest, any other leaves the list.
+    pub(super) fn lru_update(&self, index: usize, resident: bool) {
+        if let Some(lru) = &self.lru {
+            let mut list = lru.lock();
+            if resident {
+                list.touch(index);
+            } else {
+                list.remove(index);
+            }
+        }
     }
 
     /// Number of pages the device holds.
@@ -156,6 +189,8 @@ pub(crate) struct Device {
     pub(crate) stats: Stats,
     /// Writeback settings; as zram, `reset` keeps them.
     pub(crate) wb: WritebackSettings,
+    /// Automatic tiering (`auto.rs`).
+    pub(crate) auto: AutoSettings,
 }
 
 /// `writeback_limit_enable`, `writeback_limit`, `writeback_batch_size` and
@@ -187,6 +222,7 @@ impl Device {
                 batch_size: AtomicU32::new(WB_BATCH_DEFAULT),
                 compressed: AtomicBool::new(false),
             },
+            auto: AutoSettings::new(),
         })
     }
 
@@ -250,6 +286,11 @@ impl Device {
             return Err(EBUSY);
         }
         let mut store = KBox::new(Store::new(bytes, slots, config)?, GFP_KERNEL)?;
+        if let Some(backing) = &config.backing {
+            store.lru = Some(new_lru(slots)?);
+            store.auto_bufs = Some(auto::new_buffers(backing)?);
+            store.tier = Some(Tier::new(self)?);
+        }
         store.backing = config.backing.take();
         store.compressed_wb = self.wb.compressed.load(Ordering::Relaxed);
         locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)
@@ -297,6 +338,7 @@ impl Device {
             let old = locked.retire(&claim);
             *locked.parts().0 = Config::new();
             self.mem_limit.store(0, Ordering::Relaxed);
+            self.auto.reset();
             self.stats.reset();
             old
         };
@@ -310,4 +352,11 @@ impl Device {
     pub(crate) fn mem_used_pages(&self) -> usize {
         self.with_store(|s| s.map_or(0, |s| s.pool.total_pages()))
     }
+}
+
+/// An empty recency list for `slots` slots.
+fn new_lru(slots: usize) -> Result<LruList> {
+    let links = KVVec::from_elem(Link::default(), slots, GFP_KERNEL)?;
+    let lru = Lru::new(links).ok_or(EFBIG)?;
+    KBox::pin_init(kernel::new_spinlock!(lru, "rzram_lru"), GFP_KERNEL)
 }

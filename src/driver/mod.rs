@@ -5,10 +5,12 @@
 //! the ABI), `hot_add`/`hot_remove` (`control.rs`), the device list
 //! (`registry.rs`), debugfs (`debugfs.rs`), the names it all goes by
 //! (`names.rs`), and tiering: `idle.rs`, `writeback.rs` (the backing
-//! device), `recompress.rs`, with their attributes in `wb_attrs.rs`. No `unsafe` here: what needs
+//! device), `recompress.rs`, automatic tiering (`auto.rs`), with their
+//! attributes in `wb_attrs.rs`. No `unsafe` here: what needs
 //! it is in `glue/`.
 
 pub(crate) mod attrs;
+mod auto;
 mod comp;
 pub(crate) mod control;
 pub(crate) mod debugfs;

@@ -11,6 +11,7 @@
 //! smaller than a page goes through the current CPU's partial buffer.
 //! Order: partial buffer → slot → stream → pool.
 
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 use super::device::{Device, Store};
@@ -139,6 +140,7 @@ impl Device {
             SlotContent::Stored { handle, size, huge } => {
                 let handle = Handle::from_raw(handle).ok_or(EIO)?;
                 self.read_stored(s, handle, size, huge, prio, dst)?;
+                s.lru_update(index, true);
             }
             SlotContent::Written { block, size, huge } => {
                 drop(guard);
@@ -200,53 +202,82 @@ impl Device {
         })
     }
 
-    /// Compresses `src` (one page) into a new pool object; the stream is
-    /// held for the output buffer until the object is written.
+    /// Stores `src` (one page): compressed into a new pool object, or as
+    /// is if it does not compress (a huge page), which `writeback_huge`
+    /// sends to the backing device instead. The stream is held for the
+    /// output buffer until the object is written.
     fn store_page(&self, s: &Store, src: &[u8]) -> Result<SlotContent> {
-        s.comps.primary().compress(src, |out| {
-            let (data, huge) = match out {
-                Ok(c) if c.len() < HUGE_THRESHOLD => (c, false),
-                // Incompressible (or a compressor error): keep it as is.
-                _ => (src, true),
-            };
-            let handle = s.pool.alloc(data.len()).map_err(|_| ENOMEM)?;
-            // As zram: the high-water mark and the limit both look at the
-            // pool right after the allocation.
-            let used = s.pool.total_pages() as u64;
-            self.stats.update_max_used(used);
-            let limit = self.mem_limit_pages();
-            if limit != 0 && used > limit {
-                s.pool.free(handle);
-                return Err(ENOMEM);
-            }
-            if s.pool.write(handle, data).is_err() {
-                s.pool.free(handle);
-                return Err(EIO);
-            }
-            Ok(SlotContent::Stored {
-                handle: handle.to_raw(),
-                size: data.len(),
-                huge,
-            })
+        let direct = self.auto.huge.load(Ordering::Relaxed) && s.backing.is_some();
+        let stored = s.comps.primary().compress(src, |out| match out {
+            Ok(c) if c.len() < HUGE_THRESHOLD => self.store_object(s, c, false).map(Some),
+            // Incompressible (or a compressor error).
+            _ if direct => Ok(None),
+            _ => self.store_object(s, src, true).map(Some),
+        })?;
+        match stored {
+            Some(c) => Ok(c),
+            None => match self.write_direct(s, src) {
+                Some(c) => Ok(c),
+                // No block, no limit left or a failed write: keep it here.
+                None => self.store_object(s, src, true),
+            },
+        }
+    }
+
+    /// `data` as a new pool object of the page's slot-to-be. `ENOMEM` if the
+    /// pool has no room or `mem_limit` would be exceeded.
+    fn store_object(&self, s: &Store, data: &[u8], huge: bool) -> Result<SlotContent> {
+        let handle = s.pool.alloc(data.len()).map_err(|_| ENOMEM)?;
+        // As zram: the high-water mark and the limit both look at the
+        // pool right after the allocation.
+        let used = s.pool.total_pages() as u64;
+        self.stats.update_max_used(used);
+        let limit = self.mem_limit_pages();
+        if limit != 0 && used > limit {
+            s.pool.free(handle);
+            return Err(ENOMEM);
+        }
+        if s.pool.write(handle, data).is_err() {
+            s.pool.free(handle);
+            return Err(EIO);
+        }
+        self.check_high(s, used);
+        Ok(SlotContent::Stored {
+            handle: handle.to_raw(),
+            size: data.len(),
+            huge,
         })
     }
 
-    /// Stores `src` (one page) as page `index`.
+    /// Stores `src` (one page), making room by automatic writeback when
+    /// the pool is full (`auto.rs`).
+    fn store_or_make_room(&self, s: &Store, src: &[u8]) -> Result<SlotContent> {
+        let mut tries = 0;
+        loop {
+            match self.store_page(s, src) {
+                Err(e) if e == ENOMEM && self.make_room(s, &mut tries) => continue,
+                r => return r,
+            }
+        }
+    }
+
+    /// Stores page `index`.
     fn write_page(&self, s: &Store, index: usize, src: &[u8]) -> Result {
         let slot = s.slot_for_write(index)?;
         let new = match same_filled(src) {
             Some(word) => SlotContent::Same(word),
-            None => self.store_page(s, src)?,
+            None => self.store_or_make_room(s, src)?,
         };
         let mut guard = slot.lock(&s.locks);
         let replaced = guard.replace(new);
         if replaced.is_ok() {
             guard.mark_accessed(now_seconds());
+            s.lru_update(index, matches!(new, SlotContent::Stored { .. }));
         }
         drop(guard);
         let Ok(old) = replaced else {
             // The slot is unchanged and `new` was never counted.
-            Self::free_object(s, new);
+            self.free_object(s, new);
             return Err(EIO);
         };
         self.account(new);
@@ -254,21 +285,26 @@ impl Device {
         Ok(())
     }
 
-    /// Frees the pool object of a content that no slot holds.
-    fn free_object(s: &Store, c: SlotContent) {
-        if let SlotContent::Stored { handle, .. } = c {
-            if let Some(handle) = Handle::from_raw(handle) {
-                s.pool.free(handle);
+    /// Frees the pool object, or the block, of a content no slot holds.
+    fn free_object(&self, s: &Store, c: SlotContent) {
+        match c {
+            SlotContent::Stored { handle, .. } => {
+                if let Some(handle) = Handle::from_raw(handle) {
+                    s.pool.free(handle);
+                }
             }
+            SlotContent::Written { block, .. } => self.release_block(s, block),
+            SlotContent::Empty | SlotContent::Same(_) => {}
         }
     }
 
     /// Counts a content that was just stored.
     fn account(&self, c: SlotContent) {
         match c {
-            // A write never stores a written-back page.
-            SlotContent::Empty | SlotContent::Written { .. } => return,
+            SlotContent::Empty => return,
             SlotContent::Same(_) => Stats::inc(&self.stats.same_pages),
+            // A huge page `writeback_huge` sent to the backing device.
+            SlotContent::Written { .. } => Stats::inc(&self.stats.huge_pages_since),
             SlotContent::Stored { size, huge, .. } => {
                 Stats::add(&self.stats.compr_data_size, size as u64);
                 if huge {
@@ -287,7 +323,7 @@ impl Device {
             SlotContent::Empty => return,
             SlotContent::Same(_) => Stats::dec(&self.stats.same_pages),
             SlotContent::Stored { size, huge, .. } => {
-                Self::free_object(s, c);
+                self.free_object(s, c);
                 Stats::sub(&self.stats.compr_data_size, size as u64);
                 if huge {
                     Stats::dec(&self.stats.huge_pages);
@@ -305,14 +341,17 @@ impl Device {
         let Ok(Some(slot)) = s.slot(index) else {
             return true;
         };
-        let old = if wait {
-            slot.lock(&s.locks).take()
+        let mut guard = if wait {
+            slot.lock(&s.locks)
         } else {
             match slot.try_lock(&s.locks) {
-                Some(mut guard) => guard.take(),
+                Some(guard) => guard,
                 None => return false,
             }
         };
+        let old = guard.take();
+        s.lru_update(index, false);
+        drop(guard);
         self.release(s, old);
         true
     }

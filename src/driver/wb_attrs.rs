@@ -2,7 +2,8 @@
 
 //! The tiering attributes of `/sys/block/rzramN/`: backing device, idle
 //! marking, writeback and its knobs, `bd_stat`, `recompress` (zram 7.3's names, modes,
-//! formats and error codes). Listed in `attrs.rs`'s groups.
+//! formats and error codes), and rzram's automatic tiering (`auto.rs`).
+//! Listed in `attrs.rs`'s groups.
 
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
@@ -20,6 +21,10 @@ disk_attr!(pub(super) WRITEBACK_LIMIT_ENABLE, c"writeback_limit_enable", RW, sho
 disk_attr!(pub(super) WRITEBACK_BATCH_SIZE, c"writeback_batch_size", RW, show: |d, w| writeln!(w, "{}", d.wb.batch_size.load(Ordering::Relaxed)), store: |d, input| d.set_wb_batch_size(input));
 disk_attr!(pub(super) COMPRESSED_WRITEBACK, c"compressed_writeback", RW, show: |d, w| writeln!(w, "{}", u32::from(d.wb.compressed.load(Ordering::Relaxed))), store: |d, input| d.set_compressed_wb(input));
 disk_attr!(pub(super) RECOMPRESS, c"recompress", WO, show: no_show, store: |d, input| d.recompress(input));
+disk_attr!(pub(super) WRITEBACK_AUTO, c"writeback_auto", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.enabled.load(Ordering::Relaxed))), store: |d, input| d.set_wb_auto(input));
+disk_attr!(pub(super) WRITEBACK_WATERMARKS, c"writeback_watermarks", RW, show: |d, w| { let m = d.auto.watermarks(); writeln!(w, "{} {}", m.high(), m.low()) }, store: |d, input| d.set_wb_watermarks(input));
+disk_attr!(pub(super) WRITEBACK_SHRINKER, c"writeback_shrinker", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.shrinker.load(Ordering::Relaxed))), store: |d, input| d.set_wb_shrinker(input));
+disk_attr!(pub(super) WRITEBACK_HUGE, c"writeback_huge", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.huge.load(Ordering::Relaxed))), store: |d, input| d.set_wb_huge(input));
 disk_attr!(pub(super) BD_STAT, c"bd_stat", RO, show: |d, w| d.stats.write_bd_stat(w, PAGE_SIZE as u64), store: no_store);
 
 fn backing_dev_show(d: &Device, w: &mut PageWriter<'_>) -> fmt::Result {

@@ -30,7 +30,7 @@ use crate::{
 
 /// Most pages one batch carries, whatever `writeback_batch_size` asks:
 /// bounds the memory a writeback holds (4 MiB of request pages).
-const MAX_BATCH: usize = 1024;
+pub(super) const MAX_BATCH: usize = 1024;
 
 fn errno(e: parse::Errno) -> Error {
     Error::from_errno(-e.0)
@@ -38,22 +38,52 @@ fn errno(e: parse::Errno) -> Error {
 
 /// A page on its way to the backing device.
 #[derive(Clone, Copy, Default)]
-struct Pending {
+pub(super) struct Pending {
     index: usize,
     block: usize,
 }
 
-/// One `writeback` command's progress.
-struct Run<'a> {
+/// One `writeback` command's (or automatic batch's) progress.
+pub(super) struct Run<'a> {
     s: &'a Store,
     backing: &'a Backing,
     batch: WriteBatch<'a>,
-    /// The queued pages, request `i` carrying `pending[i]`.
-    pending: KVec<Pending>,
+    /// The queued pages, request `i` carrying `pending[i]`; its capacity
+    /// is at least the batch's length, so pushing never allocates.
+    pending: &'a mut KVec<Pending>,
     /// What the command returns: the last error, if any.
     ret: Result,
     /// A limit or a full device ends the command.
     stop: bool,
+}
+
+impl<'a> Run<'a> {
+    /// A run writing through `batch`; `pending` must have room for as many
+    /// pages as the batch has requests.
+    pub(super) fn new(
+        s: &'a Store,
+        backing: &'a Backing,
+        batch: WriteBatch<'a>,
+        pending: &'a mut KVec<Pending>,
+    ) -> Result<Self> {
+        pending.clear();
+        if pending.capacity() < batch.len() as usize {
+            return Err(ENOMEM);
+        }
+        Ok(Run {
+            s,
+            backing,
+            pending,
+            batch,
+            ret: Ok(()),
+            stop: false,
+        })
+    }
+
+    /// A limit or a full device ended the run.
+    pub(super) fn stopped(&self) -> bool {
+        self.stop
+    }
 }
 
 impl Device {
@@ -90,16 +120,9 @@ impl Device {
             // Checks the whole command before anything is written.
             postproc::parse_writeback(input, nr_pages, |_| {}).map_err(errno)?;
             let size = self.wb.batch_size.load(Ordering::Relaxed) as usize;
-            let size = size.clamp(1, MAX_BATCH) as u32;
-            let batch = backing.batch(size)?;
-            let mut run = Run {
-                s,
-                backing,
-                pending: KVec::with_capacity(batch.len() as usize, GFP_KERNEL)?,
-                batch,
-                ret: Ok(()),
-                stop: false,
-            };
+            let batch = backing.batch(size.clamp(1, MAX_BATCH) as u32)?;
+            let mut pending = KVec::with_capacity(batch.len() as usize, GFP_KERNEL)?;
+            let mut run = Run::new(s, backing, batch, &mut pending)?;
             let parsed = postproc::parse_writeback(input, nr_pages, |scan| {
                 self.scan_for_writeback(&mut run, scan)
             });
@@ -126,7 +149,7 @@ impl Device {
     }
 
     /// Queues page `index` if it is in memory and matches `mode`.
-    fn queue(&self, run: &mut Run<'_>, index: usize, mode: u32) {
+    pub(super) fn queue(&self, run: &mut Run<'_>, index: usize, mode: u32) {
         let s = run.s;
         let Ok(Some(slot)) = s.slot(index) else {
             return;
@@ -136,6 +159,10 @@ impl Device {
             // Empty, same-filled or already written back.
             return;
         };
+        if guard.test_flag(FLAG_PP) {
+            // Another pass chose it already.
+            return;
+        }
         if (mode & WB_IDLE != 0 && !guard.test_flag(FLAG_IDLE))
             || (mode & WB_HUGE != 0 && !huge)
             || (mode & WB_INCOMPRESSIBLE != 0 && !guard.test_flag(FLAG_INCOMPRESSIBLE))
@@ -206,7 +233,7 @@ impl Device {
     }
 
     /// Writes the batch, waits for it and settles every page in it.
-    fn flush(&self, run: &mut Run<'_>) {
+    pub(super) fn flush(&self, run: &mut Run<'_>) {
         let Run {
             s,
             batch,
@@ -269,6 +296,7 @@ impl Device {
             self.release_block(s, p.block);
             return Ok(());
         }
+        s.lru_update(p.index, false);
         // The priority says how to decompress a compressed writeback; the
         // access time stays that of the last access (idle and the mark go).
         guard.set_priority(prio);
@@ -294,6 +322,44 @@ impl Device {
                 Stats::dec(&self.stats.bd_count);
             }
         }
+    }
+
+    /// `writeback_huge`: writes `src` (one page) straight to a free block
+    /// of the backing device. `None`, with nothing written, when there is
+    /// no free block, the writeback limit is exhausted or the write fails.
+    pub(super) fn write_direct(&self, s: &Store, src: &[u8]) -> Option<SlotContent> {
+        let backing = s.backing.as_ref()?;
+        let limited = self.wb.limit_enable.load(Ordering::Relaxed);
+        if limited
+            && self
+                .wb
+                .limit
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
+                .is_err()
+        {
+            return None;
+        }
+        let give_back = || {
+            if limited {
+                self.wb.limit.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        let Some(block) = backing.blocks.reserve() else {
+            give_back();
+            return None;
+        };
+        Stats::inc(&self.stats.bd_count);
+        if backing.write(block, src).is_err() {
+            self.release_block(s, block);
+            give_back();
+            return None;
+        }
+        Stats::inc(&self.stats.bd_writes);
+        Some(SlotContent::Written {
+            block,
+            size: PAGE_SIZE,
+            huge: true,
+        })
     }
 
     /// Reads block `block` of the backing device into `dst` (one page).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The backing device's I/O mechanics: opening it, one synchronous page read,
- * and a batch of page writes in flight at once. Which page goes to which
+ * The backing device's I/O mechanics: opening it, one synchronous page read
+ * or write, and a batch of page writes in flight at once. Which page goes to which
  * block, and what a completion means for a slot, is decided in Rust
  * (src/driver/writeback.rs); this file only moves pages.
  */
@@ -22,8 +22,9 @@ struct rzram_backing {
 	struct block_device *bdev;
 	u64 nr_pages;
 	/*
-	 * Reads run here: swap-in may depend on them, so the queue has a
-	 * rescuer and never waits for a new worker under memory pressure.
+	 * Synchronous reads and writes run here: swap-in and swap-out may
+	 * depend on them, so the queue has a rescuer and never waits for a new
+	 * worker under memory pressure.
 	 */
 	struct workqueue_struct *wq;
 	/* A page for reads when the allocator has none (forward progress). */
@@ -109,34 +110,37 @@ int rzram_backing_path(struct rzram_backing *b, char *buf, int len)
 	return n;
 }
 
-struct rzram_read {
+struct rzram_sync_io {
 	struct work_struct work;
 	struct block_device *bdev;
 	struct page *page;
 	u64 block;
+	blk_opf_t op;
 	int error;
 };
 
-static void rzram_read_work(struct work_struct *w)
+static void rzram_sync_io_work(struct work_struct *w)
 {
-	struct rzram_read *r = container_of(w, struct rzram_read, work);
+	struct rzram_sync_io *r = container_of(w, struct rzram_sync_io, work);
 	struct bio_vec bv;
 	struct bio bio;
 
-	bio_init(&bio, r->bdev, &bv, 1, REQ_OP_READ);
+	bio_init(&bio, r->bdev, &bv, 1, r->op);
 	bio.bi_iter.bi_sector = r->block << (PAGE_SHIFT - SECTOR_SHIFT);
 	__bio_add_page(&bio, r->page, PAGE_SIZE, 0);
 	r->error = submit_bio_wait(&bio);
 }
 
 /*
- * Reads block @block into @dst (a page) and waits. The bio is submitted
- * from a worker: under our own ->submit_bio a bio to another device would
- * only be queued until we return, and waiting for it there deadlocks.
+ * Moves one page between @buf and block @block (@op: REQ_OP_READ or
+ * REQ_OP_WRITE) and waits. The bio is submitted from a worker: under our
+ * own ->submit_bio a bio to another device would only be queued until we
+ * return, and waiting for it there deadlocks.
  */
-int rzram_backing_read(struct rzram_backing *b, u64 block, void *dst)
+static int rzram_backing_sync_io(struct rzram_backing *b, u64 block,
+				 void *buf, blk_opf_t op)
 {
-	struct rzram_read r = { .bdev = b->bdev, .block = block };
+	struct rzram_sync_io r = { .bdev = b->bdev, .block = block, .op = op };
 	bool spare = false;
 
 	if (block >= b->nr_pages)
@@ -147,17 +151,32 @@ int rzram_backing_read(struct rzram_backing *b, u64 block, void *dst)
 		r.page = b->spare;
 		spare = true;
 	}
-	INIT_WORK_ONSTACK(&r.work, rzram_read_work);
+	if (op == REQ_OP_WRITE)
+		memcpy(page_address(r.page), buf, PAGE_SIZE);
+	INIT_WORK_ONSTACK(&r.work, rzram_sync_io_work);
 	queue_work(b->wq, &r.work);
 	flush_work(&r.work);
 	destroy_work_on_stack(&r.work);
-	if (!r.error)
-		memcpy(dst, page_address(r.page), PAGE_SIZE);
+	if (!r.error && op == REQ_OP_READ)
+		memcpy(buf, page_address(r.page), PAGE_SIZE);
 	if (spare)
 		mutex_unlock(&b->spare_lock);
 	else
 		__free_page(r.page);
 	return r.error;
+}
+
+/* Reads block @block into @dst (a page) and waits. */
+int rzram_backing_read(struct rzram_backing *b, u64 block, void *dst)
+{
+	return rzram_backing_sync_io(b, block, dst, REQ_OP_READ);
+}
+
+/* Writes @src (a page) to block @block and waits. */
+int rzram_backing_write(struct rzram_backing *b, u64 block, const void *src)
+{
+	/* Only read from when @op is a write. */
+	return rzram_backing_sync_io(b, block, (void *)src, REQ_OP_WRITE);
 }
 
 struct rzram_wb_req {
@@ -204,6 +223,12 @@ struct rzram_wb *rzram_wb_new(struct rzram_backing *b, unsigned int n,
 	wb->n = i;
 	*got = i;
 	return wb;
+}
+
+/* Points a batch kept across runs at the device its next writes go to. */
+void rzram_wb_attach(struct rzram_wb *wb, struct rzram_backing *b)
+{
+	wb->b = b;
 }
 
 void *rzram_wb_buf(struct rzram_wb *wb, unsigned int i)

@@ -13,8 +13,10 @@ void rzram_backing_close(struct rzram_backing *b);
 u64 rzram_backing_pages(struct rzram_backing *b);
 int rzram_backing_path(struct rzram_backing *b, char *buf, int len);
 int rzram_backing_read(struct rzram_backing *b, u64 block, void *dst);
+int rzram_backing_write(struct rzram_backing *b, u64 block, const void *src);
 struct rzram_wb *rzram_wb_new(struct rzram_backing *b, unsigned int n,
 			      unsigned int *got);
+void rzram_wb_attach(struct rzram_wb *wb, struct rzram_backing *b);
 void *rzram_wb_buf(struct rzram_wb *wb, unsigned int i);
 void rzram_wb_submit(struct rzram_wb *wb, unsigned int i, u64 block);
 void rzram_wb_wait(struct rzram_wb *wb);

@@ -33,7 +33,9 @@ extern "C" {
     fn rzram_backing_pages(b: *mut RawBacking) -> u64;
     fn rzram_backing_path(b: *mut RawBacking, buf: *mut c_char, len: c_int) -> c_int;
     fn rzram_backing_read(b: *mut RawBacking, block: u64, dst: *mut c_void) -> c_int;
+    fn rzram_backing_write(b: *mut RawBacking, block: u64, src: *const c_void) -> c_int;
     fn rzram_wb_new(b: *mut RawBacking, n: c_uint, got: *mut c_uint) -> *mut RawBatch;
+    fn rzram_wb_attach(wb: *mut RawBatch, b: *mut RawBacking);
     fn rzram_wb_buf(wb: *mut RawBatch, i: c_uint) -> *mut c_void;
     fn rzram_wb_submit(wb: *mut RawBatch, i: c_uint, block: u64);
     fn rzram_wb_wait(wb: *mut RawBatch);
@@ -133,18 +135,81 @@ impl Backing {
         })
     }
 
+    /// Writes `src` (one page) to block `block`, waiting for it.
+    pub(crate) fn write(&self, block: usize, src: &[u8]) -> Result {
+        if src.len() != PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw` is open; `src` is one readable page.
+        to_result(unsafe {
+            rzram_backing_write(self.raw.as_ptr(), block as u64, src.as_ptr().cast())
+        })
+    }
+
     /// Up to `n` page buffers for one batch of writes (fewer if memory is
     /// short); `ENOMEM` if not even one.
     pub(crate) fn batch(&self, n: u32) -> Result<WriteBatch<'_>> {
-        let mut got: c_uint = 0;
-        // SAFETY: `raw` is open and outlives the batch (borrowed below).
-        let raw = unsafe { rzram_wb_new(self.raw.as_ptr(), n.max(1), &mut got) };
-        let raw = NonNull::new(raw).ok_or(ENOMEM)?;
+        let (raw, len) = self.new_batch(n)?;
         Ok(WriteBatch {
             raw,
-            len: got,
+            len,
+            owned: true,
             _backing: self,
         })
+    }
+
+    /// Like [`batch`](Self::batch), but kept and reused: the buffers of a
+    /// writer that must not allocate when it runs.
+    pub(crate) fn batch_pages(&self, n: u32) -> Result<BatchPages> {
+        let (raw, len) = self.new_batch(n)?;
+        Ok(BatchPages { raw, len })
+    }
+
+    fn new_batch(&self, n: u32) -> Result<(NonNull<RawBatch>, u32)> {
+        let mut got: c_uint = 0;
+        // SAFETY: `raw` is open; the batch only uses it while attached to
+        // this device ([`WriteBatch`]'s borrow).
+        let raw = unsafe { rzram_wb_new(self.raw.as_ptr(), n.max(1), &mut got) };
+        Ok((NonNull::new(raw).ok_or(ENOMEM)?, got))
+    }
+}
+
+/// Page buffers for writes, kept across batches.
+///
+/// # Invariants
+///
+/// `raw` is an `rzram_wb` of `len` requests owned by this value, with none
+/// in flight unless a [`WriteBatch`] borrows it.
+pub(crate) struct BatchPages {
+    raw: NonNull<RawBatch>,
+    len: u32,
+}
+
+// SAFETY: The buffers are plain memory; which thread frees them does not
+// matter, and using them needs `&mut`.
+unsafe impl Send for BatchPages {}
+// SAFETY: Nothing is reachable through `&BatchPages`.
+unsafe impl Sync for BatchPages {}
+
+impl BatchPages {
+    /// The buffers as a batch writing to `backing`.
+    pub(crate) fn attach<'a>(&'a mut self, backing: &'a Backing) -> WriteBatch<'a> {
+        // SAFETY: Both live; the batch's writes go to `backing` for as long
+        // as the returned borrow lasts.
+        unsafe { rzram_wb_attach(self.raw.as_ptr(), backing.raw.as_ptr()) };
+        WriteBatch {
+            raw: self.raw,
+            len: self.len,
+            owned: false,
+            _backing: backing,
+        }
+    }
+}
+
+impl Drop for BatchPages {
+    fn drop(&mut self) {
+        // SAFETY: Owned, and no `WriteBatch` borrows it (`&mut self`).
+        unsafe { rzram_wb_free(self.raw.as_ptr()) };
     }
 }
 
@@ -160,11 +225,13 @@ impl Drop for Backing {
 /// # Invariants
 ///
 /// `raw` is an `rzram_wb` of `len` requests on `_backing`'s device, owned
-/// by this value; a request's buffer is only handed out while none is in
-/// flight (`&mut self` for both).
+/// by this value if `owned`, else borrowed from a [`BatchPages`]; a
+/// request's buffer is only handed out while none is in flight (`&mut
+/// self` for both).
 pub(crate) struct WriteBatch<'a> {
     raw: NonNull<RawBatch>,
     len: u32,
+    owned: bool,
     _backing: &'a Backing,
 }
 
@@ -212,7 +279,13 @@ impl WriteBatch<'_> {
 
 impl Drop for WriteBatch<'_> {
     fn drop(&mut self) {
-        // SAFETY: Owned; `rzram_wb_free` waits for anything in flight.
-        unsafe { rzram_wb_free(self.raw.as_ptr()) };
+        if self.owned {
+            // SAFETY: Owned; `rzram_wb_free` waits for anything in flight.
+            unsafe { rzram_wb_free(self.raw.as_ptr()) };
+        } else {
+            // SAFETY: Live (borrowed); nothing may stay in flight when the
+            // borrow ends.
+            unsafe { rzram_wb_wait(self.raw.as_ptr()) };
+        }
     }
 }

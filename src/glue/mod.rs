@@ -18,6 +18,7 @@
 //! - `pages.rs`: kernel pages and spinlocks for the allocators.
 //! - `slot_lock.rs`: the sleeping slot lock and its lockdep class.
 //! - `percpu.rs`: per-CPU objects behind mutexes.
+//! - `tier.rs` + `tier.c`: automatic writeback's worker and shrinker.
 
 pub(crate) mod backing;
 pub(crate) mod bio;
@@ -31,6 +32,7 @@ pub(crate) mod pages;
 pub(crate) mod percpu;
 pub(crate) mod slot_lock;
 pub(crate) mod sysfs;
+pub(crate) mod tier;
 
 // The allocators and the slot table work in 4 KiB pages: so must the CPU.
 const _: () = assert!(crate::allocators::PAGE_SIZE == kernel::page::PAGE_SIZE);

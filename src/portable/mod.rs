@@ -9,6 +9,7 @@
 //! `crate::allocators`, which both crates provide.
 
 pub mod blocks;
+pub mod lru;
 pub mod parse;
 pub mod postproc;
 pub mod priority;
@@ -16,3 +17,6 @@ pub mod same_filled;
 pub mod slot;
 pub mod slot_table;
 pub mod stats;
+#[cfg(test)]
+pub mod test_rng;
+pub mod watermarks;

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::portable::slot::{SlotContent, Spin, FLAG_LOCK};
+use crate::portable::test_rng::XorShift;
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
@@ -361,26 +362,6 @@ fn racing_allocations() {
     println!("racing_allocations: {lost} losing pages given back");
 }
 
-/// Deterministic pseudo-random numbers (xorshift64).
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Random get / get_or_alloc / set / take operations against a model: a
 /// map of non-empty slots and the set of allocated chunks.
 #[test]
@@ -431,10 +412,10 @@ fn matches_a_model() {
                     let mut g = s.lock(&Spin);
                     if op == 2 {
                         let c = if rng.below(2) == 0 {
-                            SlotContent::Same(rng.next() as usize)
+                            SlotContent::Same(rng.next_u64() as usize)
                         } else {
                             SlotContent::Stored {
-                                handle: rng.next() as usize,
+                                handle: rng.next_u64() as usize,
                                 size: rng.below(PAGE_SIZE + 1),
                                 huge: rng.below(2) == 0,
                             }

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Automatic tiering, rzram's own: `writeback_auto`, `writeback_watermarks`,
+//! `writeback_shrinker`, `writeback_huge`.
+//!
+//! - Recency: with a backing device the store keeps an LRU of the slots
+//!   that hold an object in memory (`portable/lru.rs`), updated under the
+//!   slot lock on every store, read and free.
+//! - The worker (`glue/tier.rs`) writes back the coldest of them in
+//!   batches, through the same path as `writeback` (`writeback.rs`), under
+//!   the settings lock, which it drops between batches. It runs when the
+//!   pool reaches HIGH % of `mem_limit` and stops under LOW %; when a write
+//!   finds the pool at the limit (the writer waits, boundedly, for the next
+//!   batch and tries again); and when the shrinker asks it to shed pages.
+//! - The shrinker only records the request and kicks the worker, so
+//!   reclaim never waits on rzram, and answers with what the worker shed
+//!   since the last scan. It does nothing for an allocation that may not do
+//!   I/O (`tier.c`), so reclaim never recurses into our own writeback.
+//! - A page that would be stored uncompressed goes straight to the backing
+//!   device with `writeback_huge` (`rw.rs`).
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use kernel::{prelude::*, sync::Mutex};
+
+use super::{
+    device::Store,
+    writeback::{Pending, Run, MAX_BATCH},
+    Device,
+};
+use crate::{
+    allocators::PAGE_SIZE,
+    glue::{
+        backing::{Backing, BatchPages},
+        tier::{TierOwner, TierRef},
+    },
+    portable::{parse, stats::Stats, watermarks::Watermarks},
+};
+
+/// Pages one batch of the worker carries: as many as zram's default
+/// `writeback_batch_size`, so that a writer waiting for room waits for
+/// 128 KiB of I/O, not for a whole pass.
+const AUTO_BATCH: usize = 32;
+const _: () = assert!(AUTO_BATCH <= MAX_BATCH);
+
+/// Batches per kick before the worker requeues itself: the settings lock
+/// is dropped between batches anyway; this also lets other devices' work
+/// and a `reset` in.
+const ROUNDS_PER_RUN: usize = 64;
+
+/// How long a writer waits for one batch to make room, in milliseconds:
+/// long enough for a slow backing device (a network block device) to
+/// take a batch, short enough that a stuck one fails the write soon.
+const ROOM_WAIT_MS: u32 = 2000;
+
+/// Batches a writer waits for before its write fails: each must have
+/// made progress, so this bounds only a pool that keeps refilling.
+const ROOM_TRIES: usize = 16;
+
+/// The pool is compacted after a batch once more than 1/COMPACT_WASTE of
+/// it is not data (holes and per-page overhead): a quarter, where a pass
+/// over the whole pool pays for itself, as writeback takes objects from
+/// everywhere in it.
+const COMPACT_WASTE: u64 = 4;
+
+/// Most pages the shrinker's requests may have outstanding: reclaim calls
+/// it again and again while memory is short, faster than a disk takes
+/// pages; without a cap the worker would write back the whole pool after
+/// the pressure is gone. 4096 pages are 16 MiB, a few seconds of disk.
+const SHED_BACKLOG: usize = 4096;
+
+/// The worker's request pages and list, allocated at `disksize`: the
+/// worker runs when memory is short and must not wait for an allocation
+/// that waits for it.
+pub(crate) struct AutoBuffers {
+    pages: BatchPages,
+    pending: KVec<Pending>,
+}
+
+/// A device's [`AutoBuffers`], behind their own lock (only the worker
+/// takes it, under the settings lock).
+pub(crate) type AutoBuffersLock = Pin<KBox<Mutex<AutoBuffers>>>;
+
+/// The worker's buffers for writes to `backing`.
+pub(crate) fn new_buffers(backing: &Backing) -> Result<AutoBuffersLock> {
+    let pages = backing.batch_pages(AUTO_BATCH as u32)?;
+    let pending = KVec::with_capacity(AUTO_BATCH, GFP_KERNEL)?;
+    KBox::pin_init(
+        kernel::new_mutex!(AutoBuffers { pages, pending }, "rzram_auto_buffers"),
+        GFP_KERNEL,
+    )
+}
+
+/// The automatic tiering settings and the worker's state.
+pub(crate) struct AutoSettings {
+    /// `writeback_auto`.
+    pub(crate) enabled: AtomicBool,
+    /// `writeback_shrinker`.
+    pub(crate) shrinker: AtomicBool,
+    /// `writeback_huge`.
+    pub(crate) huge: AtomicBool,
+    /// `writeback_watermarks`, packed ([`Watermarks::pack`]).
+    marks: AtomicU32,
+    /// The pool reached HIGH (or a writer needs room): write back until
+    /// it is under LOW.
+    draining: AtomicBool,
+    /// The worker's last batch could not make room: the backing device is
+    /// full, the writeback limit is exhausted or nothing is cold.
+    stuck: AtomicBool,
+    /// Pages the shrinker asked to shed that the worker has not written.
+    shed_wanted: AtomicUsize,
+    /// Pages written for the shrinker since its last scan.
+    shed_done: AtomicUsize,
+}
+
+impl AutoSettings {
+    pub(crate) fn new() -> Self {
+        AutoSettings {
+            enabled: AtomicBool::new(false),
+            shrinker: AtomicBool::new(false),
+            huge: AtomicBool::new(false),
+            marks: AtomicU32::new(Watermarks::DEFAULT.pack()),
+            draining: AtomicBool::new(false),
+            stuck: AtomicBool::new(false),
+            shed_wanted: AtomicUsize::new(0),
+            shed_done: AtomicUsize::new(0),
+        }
+    }
+
+    /// `reset`: the backing device is gone, so the switches that need it
+    /// go off; the watermarks stay, as zram keeps its writeback settings.
+    pub(crate) fn reset(&self) {
+        self.enabled.store(false, Ordering::Relaxed);
+        self.shrinker.store(false, Ordering::Relaxed);
+        self.huge.store(false, Ordering::Relaxed);
+        self.draining.store(false, Ordering::Relaxed);
+        self.stuck.store(false, Ordering::Relaxed);
+        self.shed_wanted.store(0, Ordering::Relaxed);
+        self.shed_done.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn watermarks(&self) -> Watermarks {
+        Watermarks::unpack(self.marks.load(Ordering::Relaxed))
+    }
+}
+
+impl Device {
+    /// A switch that needs `backing_dev`: `EINVAL` for a bad boolean,
+    /// `ENODEV` to turn it on without a backing device (opened, or in use
+    /// by the store). Under the settings lock, so that a `reset` turns it
+    /// off either after or before.
+    fn set_switch(&self, switch: &AtomicBool, input: &[u8]) -> Result {
+        let on = parse::parse_bool(input).map_err(|_| EINVAL)?;
+        self.with_config(|c, s| {
+            let backing = c.backing.is_some() || s.is_some_and(|s| s.backing.is_some());
+            if on && !backing {
+                return Err(ENODEV);
+            }
+            switch.store(on, Ordering::Relaxed);
+            Ok(())
+        })
+    }
+
+    /// `writeback_auto` store; turning it on starts a pass if the pool is
+    /// already over HIGH.
+    pub(crate) fn set_wb_auto(&self, input: &[u8]) -> Result {
+        self.set_switch(&self.auto.enabled, input)?;
+        self.with_store(|s| {
+            if let Some(s) = s {
+                self.check_high(s, s.pool.total_pages() as u64);
+            }
+        });
+        Ok(())
+    }
+
+    /// `writeback_shrinker` store.
+    pub(crate) fn set_wb_shrinker(&self, input: &[u8]) -> Result {
+        self.set_switch(&self.auto.shrinker, input)
+    }
+
+    /// `writeback_huge` store.
+    pub(crate) fn set_wb_huge(&self, input: &[u8]) -> Result {
+        self.set_switch(&self.auto.huge, input)
+    }
+
+    /// `writeback_watermarks` store: `HIGH LOW`.
+    pub(crate) fn set_wb_watermarks(&self, input: &[u8]) -> Result {
+        let w = Watermarks::parse(input).map_err(|_| EINVAL)?;
+        self.auto.marks.store(w.pack(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// After a store grew the pool to `used` pages: with `writeback_auto`,
+    /// reaching HIGH starts a pass.
+    pub(super) fn check_high(&self, s: &Store, used: u64) {
+        let limit = self.mem_limit_pages();
+        if !self.auto.enabled.load(Ordering::Relaxed) || limit == 0 {
+            return;
+        }
+        let (high, _) = self.auto.watermarks().pages(limit);
+        if used >= high {
+            if let Some(t) = &s.tier {
+                self.auto.draining.store(true, Ordering::Relaxed);
+                t.handle().kick();
+            }
+        }
+    }
+
+    /// A write found the pool full: with `writeback_auto`, waits for the
+    /// worker's next batch. Whether to try again: not if the worker could
+    /// not make room or did not answer in time. Called with no lock held.
+    pub(super) fn make_room(&self, s: &Store, tries: &mut usize) -> bool {
+        if !self.auto.enabled.load(Ordering::Relaxed) || *tries >= ROOM_TRIES {
+            return false;
+        }
+        let Some(t) = &s.tier else {
+            return false;
+        };
+        *tries += 1;
+        let t = t.handle();
+        let gen = t.gen();
+        self.auto.draining.store(true, Ordering::Relaxed);
+        t.kick();
+        t.wait(gen, ROOM_WAIT_MS) && !self.auto.stuck.load(Ordering::Relaxed)
+    }
+
+    /// One batch of the worker; whether more is wanted.
+    fn auto_round(&self, s: &Store) -> bool {
+        let (Some(backing), Some(lru), Some(bufs)) = (&s.backing, &s.lru, &s.auto_bufs) else {
+            return false;
+        };
+        let used = s.pool.total_pages() as u64;
+        let mut wanted = false;
+        if self.auto.draining.load(Ordering::Relaxed) {
+            let limit = self.mem_limit_pages();
+            let (_, low) = self.auto.watermarks().pages(limit);
+            if self.auto.enabled.load(Ordering::Relaxed) && limit != 0 && used > low {
+                wanted = true;
+            } else {
+                self.auto.draining.store(false, Ordering::Relaxed);
+            }
+        }
+        let shed = self.auto.shed_wanted.load(Ordering::Relaxed);
+        if shed > 0 && self.auto.shrinker.load(Ordering::Relaxed) {
+            wanted = true;
+        } else {
+            self.auto.shed_wanted.store(0, Ordering::Relaxed);
+        }
+        if !wanted {
+            return false;
+        }
+        let mut bufs = bufs.lock();
+        let AutoBuffers { pages, pending } = &mut *bufs;
+        let batch = pages.attach(backing);
+        let mut cold = [0usize; AUTO_BATCH];
+        let n = (batch.len() as usize).min(AUTO_BATCH);
+        let n = match cold.get_mut(..n) {
+            Some(out) => lru.lock().rotate_coldest(out),
+            None => 0,
+        };
+        let before = Stats::get(&self.stats.bd_writes);
+        let Ok(mut run) = Run::new(s, backing, batch, pending) else {
+            self.auto.stuck.store(true, Ordering::Relaxed);
+            return false;
+        };
+        for &index in cold.iter().take(n) {
+            self.queue(&mut run, index, 0);
+            if run.stopped() {
+                break;
+            }
+        }
+        self.flush(&mut run);
+        let written = Stats::get(&self.stats.bd_writes).saturating_sub(before);
+        let stuck = written == 0;
+        self.auto.stuck.store(stuck, Ordering::Relaxed);
+        if stuck {
+            // Nothing cold, a full device or an exhausted limit: a writer
+            // waiting for room fails rather than waits again.
+            self.auto.draining.store(false, Ordering::Relaxed);
+            self.auto.shed_wanted.store(0, Ordering::Relaxed);
+            return false;
+        }
+        let took = usize::try_from(written).unwrap_or(usize::MAX).min(shed);
+        if took > 0 {
+            let _ = self
+                .auto
+                .shed_wanted
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                    Some(w.saturating_sub(took))
+                });
+            self.auto.shed_done.fetch_add(took, Ordering::Relaxed);
+        }
+        // Freed objects free pool pages only once their page empties:
+        // compaction turns the holes writeback leaves into room, once they
+        // are a good part of the pool (it walks the whole pool).
+        let pool_bytes = (s.pool.total_pages() as u64).saturating_mul(PAGE_SIZE as u64);
+        let data = Stats::get(&self.stats.compr_data_size);
+        if pool_bytes.saturating_sub(data) > pool_bytes / COMPACT_WASTE {
+            let freed = s.pool.compact();
+            Stats::add(&self.stats.pages_compacted, freed as u64);
+        }
+        true
+    }
+}
+
+impl TierOwner for Device {
+    fn run(&self, tier: TierRef<'_>) {
+        for _ in 0..ROUNDS_PER_RUN {
+            let more = self.with_store(|s| s.is_some_and(|s| self.auto_round(s)));
+            tier.progress();
+            if !more {
+                return;
+            }
+        }
+        // More is wanted: carry on in a fresh run.
+        tier.kick();
+    }
+
+    fn count(&self) -> usize {
+        if !self.auto.shrinker.load(Ordering::Relaxed) {
+            return 0;
+        }
+        // Objects in memory: stored pages less same-filled and written ones.
+        let st = &self.stats;
+        let n = Stats::get(&st.pages_stored)
+            .saturating_sub(Stats::get(&st.same_pages))
+            .saturating_sub(Stats::get(&st.bd_count));
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    fn scan(&self, tier: TierRef<'_>, nr: usize) -> Option<usize> {
+        if !self.auto.shrinker.load(Ordering::Relaxed) {
+            return None;
+        }
+        let _ = self
+            .auto
+            .shed_wanted
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some(w.saturating_add(nr).min(SHED_BACKLOG))
+            });
+        tier.kick();
+        Some(self.auto.shed_done.swap(0, Ordering::Relaxed).min(nr))
+    }
+}
