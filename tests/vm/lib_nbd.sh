@@ -73,15 +73,15 @@ nbd_size() { cat "/sys/block/${1##*/}/size" 2>/dev/null; }
 # a remote page is a synchronous round trip to the server (about 1 ms under
 # TCG), and memhog's sweeps swap each page in again and again: a loop that
 # writes back everything, always, sends nearly every page over NBD (75,000
-# reads, 90 s on the base kernel at 1.25x memory, in one run; 13 in another,
-# where memhog ended before the loop's second round). MOVES and BUDGET bound
-# that (writeback takes the lowest idle indexes first, so a round's budget
-# goes to the coldest swap slots, the root file system's (tmpfs) pages
-# before memhog's): each round may write BUDGET pages (writeback_limit; a round that
-# spends it ends with EIO and writeback_limit 0, which counts as done), and
-# the loop ends by itself after MOVES rounds that wrote pages (bd_writes
-# rose). wb_loop_stop DESC ends it, turns the limit off and gives its
-# verdict.
+# reads, 90 s on the base kernel at 1.25x memory, in one run; 13 in
+# another, where memhog ended before the loop's second round). MOVES and
+# BUDGET bound that: each round may write BUDGET pages (writeback_limit; a
+# round that spends it ends with EIO and writeback_limit 0, which counts as
+# done), and the loop ends by itself after MOVES rounds that wrote pages
+# (bd_writes rose). Writeback takes the lowest idle indexes first, so a
+# budget goes to the coldest swap slots first: the root file system's
+# (tmpfs) pages, then memhog's. wb_loop_stop DESC ends the loop, turns the
+# limit off and gives its verdict.
 wb_loop_start() {
     rm -f /tmp/wbstop /tmp/wbloop /tmp/wberr
     [ -z "$2" ] || echo 1 > $SYS/writeback_limit_enable
