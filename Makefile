@@ -21,25 +21,28 @@
 #   make fuzz       fuzz each allocator for FUZZ_SECONDS (cargo-fuzz, nightly)
 #   make lab        density lab over a directory (LAB_DIR=...)
 #   make bench      C zram vs rzram in one VM boot + host path benchmark -> docs/benchmarks.md
+#   make bench-tier rzram writeback_auto (each allocator) vs zswap vs C zram under memhog at
+#                   3x memory, and ext4 larger than memory, in one VM boot -> docs/benchmarks.md
 #   make clean      remove build products in the checkout (not the cache)
 
 SCRIPTS := scripts
 T ?= all
 # Scripts with a long and a short ($$SMOKE) variant, and the tiering paths
-# (writeback, recompression, a failing backing device; swap with writeback,
+# (writeback, recompression, a failing backing device, automatic writeback
+# and the shrinker; swap with writeback,
 # 7 minutes here, is in make stress); the smoke runs them short on the
 # debug kernel, where any detector report fails the run.
-SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault
-# The VM scripts on Debian's kernel: all but those that need the debug
-# kernel's detectors or a config Debian lacks (see README, "Installing on Debian").
-STOCK_T ?= all
+SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault test_autowb
+# The VM scripts on Debian's kernel: those with a risk of their own there
+# (its modules, its config, rustc 1.85; README, "Installing on Debian").
+STOCK_T ?= test_abi test_busy test_codec test_discard test_ext4 test_integrity test_limitload test_memlimit test_recomp test_stress test_swap test_tools test_upstream test_wbfault test_writeback test_autowb
 # install/uninstall into another root tree (default: this machine).
 ZRAM_ALIAS ?= 0
 ROOT ?= /
 FUZZ_SECONDS ?= 60
 LAB_DIR ?= /usr/lib/x86_64-linux-gnu
 
-.PHONY: all module kernel toolchain run test lint host-test vm-test vm-test-stock smoke stress install uninstall fuzz lab bench clean
+.PHONY: all module kernel toolchain run test lint host-test vm-test vm-test-stock smoke stress install uninstall fuzz lab bench bench-tier clean
 
 all: module
 
@@ -80,7 +83,7 @@ vm-test-stock:
 
 smoke:
 	@RZ_FLAVOR=debug $(SCRIPTS)/install-toolchain.sh
-	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
+	@RZ_FLAVOR=debug RZ_SMOKE=1 RZ_VM_TIMEOUT=1800 RZ_VM_ONEBOOT=1 $(SCRIPTS)/run-vm.sh $(SMOKE_T)
 
 stress:
 	@$(SCRIPTS)/stress.sh
@@ -102,6 +105,9 @@ lab:
 
 bench: toolchain
 	@$(SCRIPTS)/bench.sh
+
+bench-tier: toolchain
+	@$(SCRIPTS)/bench-tier.sh
 
 clean:
 	rm -rf out target .module-build.log

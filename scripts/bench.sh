@@ -95,13 +95,5 @@ if [ "${RZ_SMOKE:-0}" = 1 ]; then
     rz_log "smoke run: docs/benchmarks.md left alone"
     exit 0
 fi
-doc=$RZ_TOP/docs/benchmarks.md
-grep -q '^<!-- bench:begin -->$' "$doc" && grep -q '^<!-- bench:end -->$' "$doc" ||
-    rz_die "$doc lacks the bench:begin/bench:end markers"
-tmp=$(mktemp)
-{
-    sed '/^<!-- bench:begin -->$/q' "$doc"
-    echo "$report"
-    sed -n '/^<!-- bench:end -->$/,$p' "$doc"
-} > "$tmp" && mv "$tmp" "$doc"
+rz_doc_section bench "$report"
 rz_log "wrote the tables into docs/benchmarks.md"

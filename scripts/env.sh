@@ -73,3 +73,18 @@ rz_watch() {
 }
 rz_log() { printf '[rzram %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 rz_die() { rz_log "ERROR: $*"; exit 1; }
+
+# rz_doc_section NAME TEXT: TEXT replaces what stands between the lines
+# "<!-- NAME:begin -->" and "<!-- NAME:end -->" of docs/benchmarks.md (the
+# benchmarks' generated tables). Fatal if the markers are missing.
+rz_doc_section() {
+    local doc=$RZ_TOP/docs/benchmarks.md tmp
+    grep -q "^<!-- $1:begin -->\$" "$doc" && grep -q "^<!-- $1:end -->\$" "$doc" ||
+        rz_die "$doc lacks the $1:begin/$1:end markers"
+    tmp=$(mktemp)
+    {
+        sed "/^<!-- $1:begin -->\$/q" "$doc"
+        echo "$2"
+        sed -n "/^<!-- $1:end -->\$/,\$p" "$doc"
+    } > "$tmp" && mv "$tmp" "$doc"
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Boots the test kernel under QEMU once per VM test script and turns what the
-# guest printed into a verdict.
+# Boots the test kernel under QEMU once per VM test script (or once for all:
+# RZ_VM_ONEBOOT=1) and turns what the guest printed into a verdict.
 #
 #   run-vm.sh [--no-build] NAME...   NAME = tests/vm/NAME.sh or tests/bench/NAME.sh,
 #                                    or "all" (every tests/vm/test_*.sh)
@@ -23,8 +23,13 @@
 # arguments, e.g. scripts/bench/profile.sh's gdb stub), RZ_VM_DISK_MB (size
 # of the guest's virtio disk /dev/vda, default 1024: a fresh sparse file per
 # boot, deleted after it, the backing device of the writeback tests).
+# RZ_VM_ONEBOOT=1 boots once for all the scripts named (tests/vm/init runs
+# them in turn and cleans up between them); each still gets its verdict,
+# its time and its splat check, and RZ_VM_TIMEOUT bounds the whole boot.
 # Logs: out/vm-NAME.log for rzram, out/vm-NAME-DRV.log for another driver,
-# with -debug (-stock) appended for the debug (stock) kernel.
+# with -debug (-stock) appended for the debug (stock) kernel; a one-boot
+# run's whole log is vm-oneboot.log (so suffixed), what lay outside every
+# script's part (boot, clean-ups, shutdown) vm-oneboot-other.log.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -78,6 +83,11 @@ read -ra qargs <<< "${RZ_VM_QEMU_ARGS:-}"
 # KASAN shadow bounds follow pgtable_l5_enabled(), which reads those bits).
 extra=
 [ "$RZ_FLAVOR" != debug ] || extra=" no5lvl"
+# The debug kernel's ACPI interpreter spends about 26 s of each boot on the
+# virtio disk's PCI interrupt routing (_PRT: AE_AML_LOOP_TIMEOUT under TCG);
+# acpi=noirq routes PCI interrupts without ACPI (both CPUs and /dev/vda
+# still come up).
+[ "$RZ_FLAVOR" != debug ] || extra="$extra acpi=noirq"
 # Under TCG on a busy host a vCPU can go unscheduled for many seconds of
 # host (and so guest) time. The soft-lockup and RCU-stall detectors (20 s
 # and 21 s by default on Debian's kernel) would then print a splat for
@@ -96,25 +106,15 @@ splat='BUG:|WARNING:|Oops|KASAN|Kernel panic|circular locking|recursive locking|
 show() { if [ "${RZ_VM_SHOW:-}" = all ]; then cat; else grep -a --line-buffered -E '^(PASS|FAIL|SKIP|# )'; fi; }
 
 total_pass=0; total_fail=0; times=(); all_start=$SECONDS
-for name in "${names[@]}"; do
-    log=$RZ_TOP/out/vm-$name.log
-    [ "$drv" = rzram ] || log=${log%.log}-$drv.log
-    [ "$RZ_FLAVOR" = base ] || log=${log%.log}-$RZ_FLAVOR.log
-    rz_log "VM: $name on $drv, $RZ_FLAVOR kernel (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
-    start=$SECONDS
-    disk=$(mktemp /tmp/rzram-vda.XXXXXX) && truncate -s "${disk_mb}M" "$disk" || rz_die "cannot make the guest disk"
-    # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
-    timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp "$cpus" -m "$mem" -nographic -no-reboot \
-        -drive "file=$disk,if=none,format=raw,id=bd,cache=unsafe" -device virtio-blk-pci,drive=bd \
-        "${qargs[@]}" -kernel "$kimage" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 oops=panic rztest=$name rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$log" | show
-    rc=${PIPESTATUS[0]}
-    rm -f "$disk"; disk=
+# judge NAME LOG RC SECS: the verdict of one script from its part of the
+# guest log, added to the totals; RC is QEMU's exit status (124: timeout).
+judge() {
+    local name=$1 log=$2 rc=$3 secs=$4 verdict p f problems=()
     verdict=$(grep -aE "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n1)
     p=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); p=${p:-0}
     f=$(echo "$verdict" | sed -nE 's/.* ([0-9]+) failed.*/\1/p'); f=${f:-0}
-    problems=()
-    [ $rc = 124 ] && problems+=("timed out after ${tmo}s")
+    [ "$rc" = 124 ] && problems+=("timed out after ${tmo}s")
+    [ "$rc" = stopped ] && problems+=("the guest stopped before the script's end")
     [ -z "$verdict" ] && problems+=("no verdict line from the guest")
     grep -aqE "$splat" "$log" && problems+=("kernel splat: $(grep -aE "$splat" "$log" | head -n1)")
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
@@ -122,9 +122,75 @@ for name in "${names[@]}"; do
         for pr in "${problems[@]}"; do echo "FAIL $name: $pr"; done
         total_fail=$((total_fail + 1))
     fi
-    rz_log "VM: $name done in $((SECONDS - start)) s: ${verdict:-no verdict}"
-    times+=("$(printf '%-16s %4d s  %s' "$name" $((SECONDS - start)) "${verdict:-no verdict}")")
-done
+    rz_log "VM: $name done in $secs s: ${verdict:-no verdict}"
+    times+=("$(printf '%-16s %4s s  %s' "$name" "$secs" "${verdict:-no verdict}")")
+}
+# vm LOG DISK-OPTS NAMES: one boot running the comma-separated NAMES; the
+# console goes to LOG. Sets rc to QEMU's exit status (124: timeout).
+vm() {
+    disk=$(mktemp /tmp/rzram-vda.XXXXXX) && truncate -s "${disk_mb}M" "$disk" || rz_die "cannot make the guest disk"
+    # Piped, not redirected: QEMU's file chardev would clobber a shared fd.
+    timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -smp "$cpus" -m "$mem" -nographic -no-reboot \
+        -drive "file=$disk,if=none,format=raw,id=bd,cache=unsafe$2" -device virtio-blk-pci,drive=bd \
+        "${qargs[@]}" -kernel "$kimage" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 oops=panic rztest=$3 rzdrv=$drv rzsmoke=${RZ_SMOKE:-0}$extra" 2>&1 | tee "$1" | show
+    rc=${PIPESTATUS[0]}
+    rm -f "$disk"; disk=
+}
+logname() {
+    local log=$RZ_TOP/out/vm-$1.log
+    [ "$drv" = rzram ] || log=${log%.log}-$drv.log
+    [ "$RZ_FLAVOR" = base ] || log=${log%.log}-$RZ_FLAVOR.log
+    echo "$log"
+}
+
+if [ "${RZ_VM_ONEBOOT:-0}" = 1 ] && [ ${#names[@]} -gt 1 ]; then
+    # One boot for every script: /init runs them in turn, cleaning up and
+    # discarding /dev/vda between them (discard=unmap: the discard punches
+    # holes, so the disk reads as zeros again), and brackets each with
+    # "# rztest: start NAME at T s" / "# rztest: end NAME at T s" and its
+    # own kmemleak report and kernel log. The whole boot gets RZ_VM_TIMEOUT.
+    log=$(logname oneboot)
+    list=$(IFS=,; echo "${names[*]}")
+    rz_log "VM: one boot for ${names[*]} on $drv, $RZ_FLAVOR kernel (${mem} MiB, timeout ${tmo}s for all, log ${log#"$RZ_TOP"/})"
+    vm "$log" ,discard=unmap "$list"
+    # Each script's part of the log goes to its usual log file; what lies
+    # outside every script's part (the boot, the clean-ups between them,
+    # the shutdown) is checked as well.
+    awk -v dir="$(dirname "$log")" -v other="${log%.log}-other.log" -v suffix="$(basename "$(logname X)" | sed 's/^vm-X//')" '
+        /^# rztest: start / { sec = $4 }
+        { f = (sec == "") ? other : dir "/vm-" sec suffix; print > f }
+        /^# rztest: end / { sec = "" }' "$log"
+    for name in "${names[@]}"; do
+        nlog=$(logname "$name")
+        if ! grep -aq "^# rztest: start $name " "$log"; then
+            rm -f "$nlog"; echo "FAIL $name: never started (the boot ended before it)"; total_fail=$((total_fail + 1))
+            times+=("$(printf '%-16s %4s s  %s' "$name" - "not run")"); continue
+        fi
+        t0=$(sed -nE "s/^# rztest: start $name at ([0-9.]+) s.*/\1/p" "$log")
+        t1=$(sed -nE "s/^# rztest: end $name at ([0-9.]+) s.*/\1/p" "$log")
+        # A script that finished is not charged with a later timeout.
+        nrc=0; [ -n "$t1" ] || { nrc=$rc; [ "$rc" = 124 ] || nrc=stopped; }
+        secs=$(awk -v a="$t0" -v b="${t1:-$t0}" 'BEGIN { printf "%d", b - a + 0.5 }')
+        judge "$name" "$nlog" "$nrc" "$secs"
+    done
+    olog=${log%.log}-other.log
+    if grep -aqE "$splat|^FAIL rztest:" "$olog"; then
+        echo "FAIL boot/clean-up: $(grep -aE "$splat|^FAIL rztest:" "$olog" | head -n1) (${olog#"$RZ_TOP"/})"
+        total_fail=$((total_fail + 1))
+    fi
+    grep -aq '^# guest: done' "$log" || { echo "FAIL oneboot: the guest did not reach its end (QEMU status $rc)"; total_fail=$((total_fail + 1)); }
+    first=$(sed -nE 's/^# rztest: start [^ ]+ at ([0-9.]+) s.*/\1/p' "$log" | head -n1)
+    rz_log "VM: one boot, first script started at ${first:-?} s of guest time, the whole boot took $((SECONDS - all_start)) s"
+else
+    for name in "${names[@]}"; do
+        log=$(logname "$name")
+        rz_log "VM: $name on $drv, $RZ_FLAVOR kernel (${mem} MiB, timeout ${tmo}s, log ${log#"$RZ_TOP"/})"
+        start=$SECONDS
+        vm "$log" "" "$name"
+        judge "$name" "$log" "$rc" $((SECONDS - start))
+    done
+fi
 if [ ${#names[@]} -gt 1 ]; then
     rz_log "VM times on $drv (total $((SECONDS - all_start)) s):"
     for t in "${times[@]}"; do rz_log "  $t"; done

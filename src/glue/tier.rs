@@ -128,10 +128,10 @@ unsafe impl Sync for Tier {}
 impl Tier {
     /// Starts `dev`'s worker and registers its shrinker (`rzramN`).
     pub(crate) fn new(dev: &Device) -> Result<Self> {
-        // SAFETY: A `Device` lives only in the `Arc` its `Disk` holds
-        // (`gendisk.rs` makes them nowhere else), so it never moves, and a
-        // device keeps its tier in its store, which it drops before itself
-        // (in `reset` or in its own drop).
+        // A `Device` lives only in the `Arc` its `Disk` holds (`gendisk.rs`
+        // makes them nowhere else), and it keeps its tier in its store,
+        // which it drops before itself (in `reset` or in its own drop).
+        // SAFETY: So `dev` never moves and outlives the tier.
         unsafe { Self::with_owner(dev, c"rzram", dev.id) }
     }
 

@@ -11,6 +11,10 @@
 load
 # The default allocator; the long variant every allocator the driver offers.
 if [ "$SMOKE" = 1 ]; then LOAD_MB=16; allocs=$DEF_ALLOC; else LOAD_MB=64; allocs=$ALLOCATORS; fi
+# The debug kernel's smoke run: 8 MiB, 2 MiB of incompressible pages per
+# job, still twice the 1 MiB headroom for each job alone, so every job
+# meets the limit.
+[ "$SMOKE" = 1 ] && debug_kernel && LOAD_MB=8
 DISK_MB=128
 HEADROOM=1048576    # mem_limit above mem_used_total
 A_PAGES=1024
