@@ -4,10 +4,12 @@
 # util-linux blkdiscard as blkdiscard-ul (busybox's has no -z), fio, zramctl
 # and zram-generator (bookworm's, and trixie's under /trixie), kmod and the
 # modprobe.d file in dist/, memhog and dio-check (static), and the VM test
-# scripts. For Debian's stock kernel
+# scripts, nbd-client and nbdkit with its file plugin and a preload that
+# locks its pages (test_nbd's remote tier). For Debian's stock kernel
 # the kernel's modules are the closure of zram, ext4, lz4hc, virtio_blk
 # (the guest's disk, the writeback tests' backing device), null_blk (a
-# backing device that fails I/O on demand) and rzram's own dependencies,
+# backing device that fails I/O on demand), nbd (the NBD client) and
+# rzram's own dependencies,
 # taken from Debian's package and decompressed (the .ko.xz would load too,
 # but test data and tools expect .ko).
 # The initramfs is out/initramfs-<kernel key>.cpio.gz (the key is the kernel
@@ -65,7 +67,7 @@ done
 ln -s ../bin/busybox "$root/sbin/modprobe"
 echo ext4 > "$root/etc/filesystems"
 if [ "$RZ_FLAVOR" = stock ]; then
-    stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress virtio_blk null_blk \
+    stock_modules "$kout/stock/lib/modules/$krel" "$root/lib/modules/$krel" zram ext4 lz4hc_compress virtio_blk null_blk nbd \
         $(modinfo -F depends "$ko" | tr , ' ')
 else
     rz_kmake -s -C "$kout" INSTALL_MOD_PATH="$root" modules_install >/dev/null
@@ -94,6 +96,16 @@ copy_tool /usr/sbin/zramctl
 copy_tool /lib/systemd/system-generators/zram-generator
 copy_tool /bin/kmod
 copy_tool /sbin/swapon swapon-ul
+# test_nbd: the NBD client and server (nbdkit dlopens its plugin from its
+# plugin directory; the file plugin needs only libc).
+copy_tool /sbin/nbd-client
+copy_tool /usr/bin/nbdkit
+nbdplug=/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-file-plugin.so
+install -D -m 644 "$nbdplug" "$root$nbdplug"
+# The NBD server's preload that locks its pages as they are touched
+# (tests/vm/lockonfault.c says why).
+mkdir -p "$root/usr/lib/rzram"
+cc -shared -fPIC -O2 -Wall -Wextra -o "$root/usr/lib/rzram/lockonfault.so" "$RZ_TOP/tests/vm/lockonfault.c"
 # trixie's generation of the same tools (zramctl 2.41, zram-generator 1.2)
 # under /trixie, run by trixie's loader with its libraries through the
 # wrappers zramctl-trixie and zram-generator-trixie.

@@ -10,7 +10,8 @@ RUST_VER=1.96.0
 # install) leaves these out.
 PKGS=(kmod)
 [ "${1:-}" = --build-only ] || PKGS+=(cpio xz-utils busybox-static qemu-system-x86 python3 e2fsprogs fio
-                                       util-linux systemd-zram-generator zstd)
+                                       util-linux systemd-zram-generator zstd nbd-client nbdkit
+                                       gcc libc6-dev)
 case $RZ_FLAVOR in
     # Debian's kernel is built for inside the trixie environment
     # (scripts/trixie.sh), which debootstrap creates on a non-trixie host.
