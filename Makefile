@@ -35,7 +35,7 @@ T ?= all
 SMOKE_T ?= test_busy test_limitload test_cycles test_race test_writeback test_recomp test_wbfault test_autowb
 # The VM scripts on Debian's kernel: those with a risk of their own there
 # (its modules, its config, rustc 1.85; README, "Installing on Debian").
-STOCK_T ?= test_abi test_busy test_codec test_discard test_ext4 test_integrity test_limitload test_memlimit test_recomp test_stress test_swap test_tools test_upstream test_wbfault test_writeback test_autowb
+STOCK_T ?= test_abi test_busy test_codec test_discard test_ext4 test_integrity test_limitload test_memlimit test_recomp test_stress test_swap test_tools test_upstream test_wbfault test_writeback test_autowb test_nbd
 # install/uninstall into another root tree (default: this machine).
 ZRAM_ALIAS ?= 0
 ROOT ?= /
@@ -72,7 +72,7 @@ host-test:
 # ZRAM_T: scripts that make test also runs against C zram in the same
 # kernel, whose expectations must hold for both drivers (zram's own tools,
 # and the tiering ABI, where C zram is the contract).
-ZRAM_T ?= test_tools test_input test_writeback test_recomp test_wbfault test_wbswap test_autowb
+ZRAM_T ?= test_tools test_input test_writeback test_recomp test_wbfault test_wbswap test_autowb test_nbd
 vm-test: toolchain
 	@RZ_FLAVOR=$${RZ_FLAVOR:-base} RZ_SMOKE=1 $(SCRIPTS)/run-vm.sh $(T)
 	@[ "$(T)" != all ] || RZ_FLAVOR=$${RZ_FLAVOR:-base} RZ_SMOKE=1 RZ_DRV=zram $(SCRIPTS)/run-vm.sh --no-build $(ZRAM_T)

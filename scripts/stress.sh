@@ -14,7 +14,7 @@ export RZ_VM_TIMEOUT=${RZ_VM_TIMEOUT:-3600}
 # Scripts alternate between the lanes in this order, which evens them out
 # (about 75 min each): the two longest (test_stress, test_swapalloc, some
 # 40 min) go first, one to each lane.
-[ $# -gt 0 ] || set -- ${STRESS_T:-test_stress test_swapalloc test_input test_cycles test_busy test_upstream test_limitload test_wbswap test_autowb}
+[ $# -gt 0 ] || set -- ${STRESS_T:-test_stress test_swapalloc test_input test_cycles test_busy test_upstream test_limitload test_wbswap test_autowb test_nbd}
 
 "$RZ_TOP/scripts/install-toolchain.sh" || exit 1
 kout=$("$RZ_TOP/scripts/build-kernel.sh") || exit 1
