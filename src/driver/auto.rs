@@ -53,8 +53,10 @@ const ROUNDS_PER_RUN: usize = 64;
 const ROOM_WAIT_MS: u32 = 2000;
 
 /// Batches a writer waits for before its write fails: each must have
-/// made progress, so this bounds only a pool that keeps refilling.
-const ROOM_TRIES: usize = 16;
+/// made progress, so this bounds a pool that keeps refilling, and one
+/// whose pages free only once every object in them has gone (zbud's and
+/// z3fold's, which cannot compact): 128 batches write back up to 16 MiB.
+const ROOM_TRIES: usize = 128;
 
 /// The pool is compacted after a batch once more than 1/COMPACT_WASTE of
 /// it is not data (holes and per-page overhead): a quarter, where a pass
