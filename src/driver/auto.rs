@@ -163,9 +163,15 @@ impl Device {
     }
 
     /// `writeback_auto` store; turning it on starts a pass if the pool is
-    /// already over HIGH.
+    /// already over HIGH. The disk is synchronous exactly while it is off:
+    /// with it, most of a swap device's cold pages are on the backing
+    /// device, and swap reads them ahead, a cluster per request (as it does
+    /// on any disk), instead of one page and one wait per fault. Two racing
+    /// stores may leave the other mode until the next store: either mode
+    /// reads and writes correctly, only readahead differs.
     pub(crate) fn set_wb_auto(&self, input: &[u8]) -> Result {
         self.set_switch(&self.auto.enabled, input)?;
+        self.set_synchronous(!self.auto.enabled.load(Ordering::Relaxed))?;
         self.with_store(|s| {
             if let Some(s) = s {
                 self.check_high(s, s.pool.total_pages() as u64);

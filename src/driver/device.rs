@@ -291,9 +291,6 @@ impl Device {
             store.auto_bufs = Some(auto::new_buffers(backing)?);
             store.tier = Some(Tier::new(self)?);
         }
-        // With a backing device, swap reads ahead and in batches: pages
-        // written back come back a cluster per request, not one per fault.
-        self.life.disk.set_synchronous(config.backing.is_none())?;
         store.backing = config.backing.take();
         store.compressed_wb = self.wb.compressed.load(Ordering::Relaxed);
         locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)
@@ -348,7 +345,18 @@ impl Device {
         // Freeing the pool and the table can take a while: not under the lock.
         drop(old);
         drop(claim);
-        Ok(())
+        // `writeback_auto` went off with the settings.
+        self.set_synchronous(true)
+    }
+
+    /// Whether swap treats the disk as synchronous (`BLK_FEAT_SYNCHRONOUS`,
+    /// read at `swapon`): a synchronous disk is read one faulting page at a
+    /// time, waiting, without the swap cache or readahead. Right for pages
+    /// in memory, as zram; slow when many are on the backing device. The
+    /// queue is frozen for the change; no settings lock may be held (a
+    /// writer in the queue may wait for the worker, which takes it).
+    pub(super) fn set_synchronous(&self, on: bool) -> Result {
+        self.life.disk.set_synchronous(on)
     }
 
     /// Memory the stored pages take, in pages (0 before init).

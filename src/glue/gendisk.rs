@@ -97,13 +97,12 @@ impl DiskRef {
         }
     }
 
-    /// Whether swap treats the disk as synchronous (`BLK_FEAT_SYNCHRONOUS`).
-    /// Only while the disk's capacity is 0: no I/O may be in flight.
+    /// Sets or clears `BLK_FEAT_SYNCHRONOUS`; freezes the queue meanwhile.
     pub(crate) fn set_synchronous(&self, on: bool) -> Result {
         let Some(disk) = self.get() else {
             return Ok(());
         };
-        // SAFETY: Live (type invariant); the caller keeps I/O out.
+        // SAFETY: Live (type invariant); the helper freezes the queue.
         to_result(unsafe { ffi::rzram_disk_set_synchronous(disk.as_ptr().cast(), on) })
     }
 

@@ -47,10 +47,9 @@ unsigned int rzram_disk_features(void)
 }
 
 /*
- * Sets or clears BLK_FEAT_SYNCHRONOUS; only while the disk has no capacity,
- * so no I/O is in flight. Swap reads it at swapon: a synchronous disk is
- * read one faulting page at a time, waiting, with no readahead, which is
- * right for pages in memory and slow for pages on a backing device.
+ * Sets or clears BLK_FEAT_SYNCHRONOUS, with the queue frozen. Swap reads it
+ * at swapon: a synchronous disk is read one faulting page at a time,
+ * waiting, with no swap cache and no readahead.
  */
 int rzram_disk_set_synchronous(struct gendisk *disk, bool on)
 {
@@ -60,7 +59,7 @@ int rzram_disk_set_synchronous(struct gendisk *disk, bool on)
 		lim.features |= BLK_FEAT_SYNCHRONOUS;
 	else
 		lim.features &= ~BLK_FEAT_SYNCHRONOUS;
-	return queue_limits_commit_update(disk->queue, &lim);
+	return queue_limits_commit_update_frozen(disk->queue, &lim);
 }
 
 /*
