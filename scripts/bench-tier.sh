@@ -12,8 +12,8 @@
 # disk the one before it used.
 #
 # Env: RZ_VM_MEM (MiB, default 512: see docs/benchmarks.md for why),
-# RZ_TIER_DISKS (default 8: the 4 allocators, zswap, the file system and
-# C zram, one spare), RZ_VM_TIMEOUT (s, default 5400), RZ_SMOKE=1 (1.5x and a
+# RZ_TIER_DISKS (default 8: the 4 allocators, the synchronous rzram
+# column, zswap, the file system and C zram), RZ_VM_TIMEOUT (s, default 5400), RZ_SMOKE=1 (1.5x and a
 # tree of half the memory: checks the harness; docs/benchmarks.md is then
 # left alone), RZ_BENCH_LOG=FILE (make the tables from an existing guest
 # log instead of booting).

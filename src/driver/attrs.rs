@@ -66,6 +66,7 @@ attr_groups!(pub(crate) DISK_GROUPS = [
     WRITEBACK_WATERMARKS,
     WRITEBACK_SHRINKER,
     WRITEBACK_HUGE,
+    SWAP_READAHEAD,
 ]);
 
 /// Stands in for the callback a read-only or write-only attribute lacks

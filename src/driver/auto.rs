@@ -100,6 +100,8 @@ pub(crate) struct AutoSettings {
     pub(crate) shrinker: AtomicBool,
     /// `writeback_huge`.
     pub(crate) huge: AtomicBool,
+    /// `swap_readahead`: the disk is not synchronous (read at `disksize`).
+    pub(crate) readahead: AtomicBool,
     /// `writeback_watermarks`, packed ([`Watermarks::pack`]).
     marks: AtomicU32,
     /// The pool reached HIGH (or a writer needs room): write back until
@@ -120,6 +122,7 @@ impl AutoSettings {
             enabled: AtomicBool::new(false),
             shrinker: AtomicBool::new(false),
             huge: AtomicBool::new(false),
+            readahead: AtomicBool::new(false),
             marks: AtomicU32::new(Watermarks::DEFAULT.pack()),
             draining: AtomicBool::new(false),
             stuck: AtomicBool::new(false),
@@ -129,11 +132,13 @@ impl AutoSettings {
     }
 
     /// `reset`: the backing device is gone, so the switches that need it
-    /// go off; the watermarks stay, as zram keeps its writeback settings.
+    /// go off, and so does `swap_readahead`; the watermarks stay, as zram
+    /// keeps its writeback settings.
     pub(crate) fn reset(&self) {
         self.enabled.store(false, Ordering::Relaxed);
         self.shrinker.store(false, Ordering::Relaxed);
         self.huge.store(false, Ordering::Relaxed);
+        self.readahead.store(false, Ordering::Relaxed);
         self.draining.store(false, Ordering::Relaxed);
         self.stuck.store(false, Ordering::Relaxed);
         self.shed_wanted.store(0, Ordering::Relaxed);
@@ -163,21 +168,25 @@ impl Device {
     }
 
     /// `writeback_auto` store; turning it on starts a pass if the pool is
-    /// already over HIGH. The disk is synchronous exactly while it is off:
-    /// with it, most of a swap device's cold pages are on the backing
-    /// device, and swap reads them ahead, a cluster per request (as it does
-    /// on any disk), instead of one page and one wait per fault. Two racing
-    /// stores may leave the other mode until the next store: either mode
-    /// reads and writes correctly, only readahead differs.
+    /// already over HIGH.
     pub(crate) fn set_wb_auto(&self, input: &[u8]) -> Result {
         self.set_switch(&self.auto.enabled, input)?;
-        self.set_synchronous(!self.auto.enabled.load(Ordering::Relaxed))?;
         self.with_store(|s| {
             if let Some(s) = s {
                 self.check_high(s, s.pool.total_pages() as u64);
             }
         });
         Ok(())
+    }
+
+    /// `swap_readahead` store: before `disksize` only (`EBUSY` after), which
+    /// applies it; swap reads it at `swapon`.
+    pub(crate) fn set_swap_readahead(&self, input: &[u8]) -> Result {
+        let on = parse::parse_bool(input).map_err(|_| EINVAL)?;
+        self.configure(|_| {
+            self.auto.readahead.store(on, Ordering::Relaxed);
+            Ok(())
+        })
     }
 
     /// `writeback_shrinker` store.

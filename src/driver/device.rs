@@ -291,6 +291,7 @@ impl Device {
             store.auto_bufs = Some(auto::new_buffers(backing)?);
             store.tier = Some(Tier::new(self)?);
         }
+        self.set_synchronous(!self.auto.readahead.load(Ordering::Relaxed))?;
         store.backing = config.backing.take();
         store.compressed_wb = self.wb.compressed.load(Ordering::Relaxed);
         locked.publish(store, bytes >> kernel::block::SECTOR_SHIFT)
@@ -345,17 +346,18 @@ impl Device {
         // Freeing the pool and the table can take a while: not under the lock.
         drop(old);
         drop(claim);
-        // `writeback_auto` went off with the settings.
+        // `swap_readahead` went off with the settings.
         self.set_synchronous(true)
     }
 
     /// Whether swap treats the disk as synchronous (`BLK_FEAT_SYNCHRONOUS`,
-    /// read at `swapon`): a synchronous disk is read one faulting page at a
-    /// time, waiting, without the swap cache or readahead. Right for pages
-    /// in memory, as zram; slow when many are on the backing device. The
-    /// queue is frozen for the change; no settings lock may be held (a
-    /// writer in the queue may wait for the worker, which takes it).
-    pub(super) fn set_synchronous(&self, on: bool) -> Result {
+    /// read at `swapon`; `swap_readahead` off): a synchronous disk is read
+    /// one faulting page at a time, waiting, without the swap cache or
+    /// readahead, and written a page at a time. Right for pages in memory,
+    /// as zram; slow when many are on the backing device. The queue is
+    /// frozen for the change: only with no I/O waiting for the worker
+    /// (before `disksize`, after `reset`).
+    fn set_synchronous(&self, on: bool) -> Result {
         self.life.disk.set_synchronous(on)
     }
 

@@ -25,6 +25,7 @@ disk_attr!(pub(super) WRITEBACK_AUTO, c"writeback_auto", RW, show: |d, w| writel
 disk_attr!(pub(super) WRITEBACK_WATERMARKS, c"writeback_watermarks", RW, show: |d, w| { let m = d.auto.watermarks(); writeln!(w, "{} {}", m.high(), m.low()) }, store: |d, input| d.set_wb_watermarks(input));
 disk_attr!(pub(super) WRITEBACK_SHRINKER, c"writeback_shrinker", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.shrinker.load(Ordering::Relaxed))), store: |d, input| d.set_wb_shrinker(input));
 disk_attr!(pub(super) WRITEBACK_HUGE, c"writeback_huge", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.huge.load(Ordering::Relaxed))), store: |d, input| d.set_wb_huge(input));
+disk_attr!(pub(super) SWAP_READAHEAD, c"swap_readahead", RW, show: |d, w| writeln!(w, "{}", u32::from(d.auto.readahead.load(Ordering::Relaxed))), store: |d, input| d.set_swap_readahead(input));
 disk_attr!(pub(super) BD_STAT, c"bd_stat", RO, show: |d, w| d.stats.write_bd_stat(w, PAGE_SIZE as u64), store: no_store);
 
 fn backing_dev_show(d: &Device, w: &mut PageWriter<'_>) -> fmt::Result {

@@ -1,7 +1,10 @@
 # Automatic tiering measured in one boot (issue 18; `make bench-tier`,
 # scripts/bench-tier.sh): swap at 3x the guest's memory with a pool cap of
 # a quarter of it, on
-#   rzram-<allocator>  writeback_auto=1, mem_limit, backing_dev a disk
+#   rzram-<allocator>  writeback_auto=1, swap_readahead=1, mem_limit,
+#                      backing_dev a disk
+#   rzram-<alloc>-sync the default allocator without swap_readahead (a
+#                      synchronous disk, as zram)
 #   zswap              enabled, shrinker on, max_pool_percent 25, lz4,
 #                      over swap on a disk
 #   zram               C zram, the same mem_limit and backing_dev, no
@@ -147,10 +150,12 @@ setup_failed() {
     echo "BENCHTIER $1 verdict=SETUP"
 }
 
-# col_rzram ALLOC: rzram with ALLOC, lz4, backing_dev, mem_limit and
-# writeback_auto=1, as swap.
+# col_rzram ALLOC RA: rzram with ALLOC, lz4, backing_dev, mem_limit and
+# writeback_auto=1, as swap; swap_readahead=1 where RA is 1 (column
+# rzram-ALLOC), else the synchronous disk zram is (rzram-ALLOC-sync).
 col_rzram() {
     local col=rzram-$1 e
+    [ "$2" = 1 ] || col=$col-sync
     if [ $has_auto = 0 ]; then
         skip "$col: the driver has no writeback_auto"
         echo "BENCHTIER $col verdict=SKIP"
@@ -160,6 +165,9 @@ col_rzram() {
     e=$(set_attr $SYS/backing_dev $BDEV) || { setup_failed $col "$e"; return; }
     e=$(set_attr $SYS/allocator $1) || { setup_failed $col "$e"; dev_down $SYS; return; }
     e=$(set_attr $SYS/comp_algorithm $CODEC) || { setup_failed $col "$e"; dev_down $SYS; return; }
+    if [ "$2" = 1 ]; then
+        e=$(set_attr $SYS/swap_readahead 1) || { setup_failed $col "$e"; dev_down $SYS; return; }
+    fi
     e=$(set_attr $SYS/disksize ${SWAP_MIB}M) || { setup_failed $col "$e"; dev_down $SYS; return; }
     e=$(set_attr $SYS/mem_limit ${LIMIT}M) || { setup_failed $col "$e"; dev_down $SYS; return; }
     e=$(set_attr $SYS/writeback_auto 1) || { setup_failed $col "$e"; dev_down $SYS; return; }
@@ -302,7 +310,8 @@ fs_run() {
 }
 
 oom_mark
-for a in $ALLOCATORS; do col_rzram $a; done
+for a in $ALLOCATORS; do col_rzram $a 1; done
+col_rzram $DEF_ALLOC 0
 col_zswap
 fs_run
 col_zram

@@ -1,5 +1,6 @@
 # Automatic tiering (rzram's own attributes; issue 18): writeback_auto,
-# writeback_watermarks, writeback_shrinker, writeback_huge. The contract:
+# writeback_watermarks, writeback_shrinker, writeback_huge, swap_readahead.
+# The contract:
 # - the attributes refuse bad input (EINVAL) and the switches need a
 #   backing device (ENODEV); reset turns the switches off;
 # - with writeback_auto, a write that would exceed mem_limit makes room by
@@ -25,6 +26,7 @@ AUTO=$SYS/writeback_auto
 MARKS=$SYS/writeback_watermarks
 SHR=$SYS/writeback_shrinker
 HUGE=$SYS/writeback_huge
+RA=$SYS/swap_readahead
 
 # rnd_pages FILE N SEED: N pages that do not compress (each a huge page).
 rnd_pages() { dd if=/dev/urandom of="$1" bs=4096 count="$2" 2>/dev/null; }
@@ -61,9 +63,16 @@ if rzram_only "attribute contract"; then
         expect_write "attrs: ${f##*/} 1 with backing_dev (before disksize)" ok $f 1
         expect_eq "attrs: ${f##*/} reads 1" "$(cat $f)" 1
     done
+    expect_eq "attrs: swap_readahead defaults to 0" "$(cat $RA)" 0
+    expect_write "attrs: swap_readahead x" "Invalid argument" $RA x
+    expect_write "attrs: swap_readahead 1 (before disksize)" ok $RA 1
+    expect_eq "attrs: swap_readahead reads 1" "$(cat $RA)" 1
     dev_init $SYS 16M
+    expect_write "attrs: swap_readahead 0 after disksize" "Device or resource busy" $RA 0
+    expect_eq "attrs: a refused swap_readahead stays 1" "$(cat $RA)" 1
     reset_dev "attrs"
     expect_eq "attrs: reset turns writeback_auto, _shrinker, _huge off" "$(cat $AUTO) $(cat $SHR) $(cat $HUGE)" "0 0 0"
+    expect_eq "attrs: reset turns swap_readahead off" "$(cat $RA)" 0
     expect_eq "attrs: reset keeps the watermarks" "$(cat $MARKS)" "80 50"
     expect_write "attrs: watermarks back to 90 75" ok $MARKS "90 75"
 fi
