@@ -159,8 +159,12 @@ else
         check_sh "$t swap: mem_limit $((avail / 4))M" "echo $((avail / 4))M > $SYS/mem_limit"
         expect_write "$t swap: writeback_auto 1" ok $SYS/writeback_auto 1
         swap_on
+        # Progress in the log every 20 s (a slow run is then told from a stuck one).
+        ( while :; do sleep 20; echo "# $(cut -d' ' -f1 /proc/uptime) s: mm_stat $(cat $SYS/mm_stat); bd_stat $(cat $SYS/bd_stat)"; done ) &
+        mon=$!
         oom_mark
         memhog_run "$t swap" $((avail * 2)) --passes 1 --prefix 256 --seed 29
+        kill $mon
         expect_num "$t swap: pages went to NBD by themselves (bd_writes)" "$(bd_col 3)" -gt 256
         expect_num "$t swap: mem_used_max within mem_limit" "$(mm_stat_col 5)" -le $((avail / 4 * 1048576))
         swap_checks "$t swap"
