@@ -97,13 +97,13 @@ impl Device {
     fn read_segment(&self, s: &Store, seg: &Segment<crate::glue::bio::ToFill>) -> Result {
         let (index, offset) = Self::locate(s, seg)?;
         if offset == 0 && seg.len == PAGE_SIZE {
-            if let Some(block) = self.raw_block(s, index)? {
-                return self.read_block_into(s, block, seg);
-            }
-            return seg.fill(|dst| self.read_page(s, index, dst));
+            return match seg.fill(|dst| self.read_page(s, index, dst, true))? {
+                Some(block) => self.read_block_into(s, block, seg),
+                None => Ok(()),
+            };
         }
         let mut page = s.partial.lock()?;
-        self.read_page(s, index, &mut page)?;
+        self.read_page(s, index, &mut page, false)?;
         let src = page.get(offset..offset + seg.len).ok_or(EIO)?;
         seg.fill(|dst| copy(dst, src))
     }
@@ -115,30 +115,10 @@ impl Device {
         }
         // Read-modify-write of the whole page through the partial buffer.
         let mut page = s.partial.lock()?;
-        self.read_page(s, index, &mut page)?;
+        self.read_page(s, index, &mut page, false)?;
         let dst = page.get_mut(offset..offset + seg.len).ok_or(EIO)?;
         seg.data(|src| copy(dst, src))?;
         self.write_page(s, index, &page)
-    }
-
-    /// The block holding page `index` when the page can go straight from
-    /// the backing device into the reader's buffer: written back as it is
-    /// (uncompressed). Marks the page accessed, as a read.
-    fn raw_block(&self, s: &Store, index: usize) -> Result<Option<usize>> {
-        if s.backing.is_none() {
-            return Ok(None);
-        }
-        let Some(slot) = s.slot(index)? else {
-            return Ok(None);
-        };
-        let mut guard = slot.lock(&s.locks);
-        match guard.content() {
-            SlotContent::Written { block, huge, .. } if huge || !s.compressed_wb => {
-                guard.mark_accessed(now_seconds());
-                Ok(Some(block))
-            }
-            _ => Ok(None),
-        }
     }
 
     /// Fills `dst` (one page) with page `index`, with its slot locked so
@@ -146,10 +126,20 @@ impl Device {
     /// is read with the slot unlocked (the read sleeps on another device);
     /// a compressed one is then decompressed under the lock, if the slot
     /// still points at that block.
-    fn read_page(&self, s: &Store, index: usize, dst: &mut [u8]) -> Result {
+    ///
+    /// With `chain`, a page written back as it is (uncompressed) is not
+    /// read: its block is returned, for the caller to read straight into
+    /// its own buffer, and `dst` is left alone. One slot lock decides both.
+    fn read_page(
+        &self,
+        s: &Store,
+        index: usize,
+        dst: &mut [u8],
+        chain: bool,
+    ) -> Result<Option<usize>> {
         let Some(slot) = s.slot(index)? else {
             dst.fill(0);
-            return Ok(());
+            return Ok(None);
         };
         let mut guard = slot.lock(&s.locks);
         let content = guard.content();
@@ -157,13 +147,17 @@ impl Device {
         match content {
             SlotContent::Empty => {
                 dst.fill(0);
-                return Ok(());
+                return Ok(None);
             }
             SlotContent::Same(word) => fill_page(dst, word),
             SlotContent::Stored { handle, size, huge } => {
                 let handle = Handle::from_raw(handle).ok_or(EIO)?;
                 self.read_stored(s, handle, size, huge, prio, dst)?;
                 s.lru_update(index, true);
+            }
+            SlotContent::Written { block, huge, .. } if chain && (huge || !s.compressed_wb) => {
+                guard.mark_accessed(now_seconds());
+                return Ok(Some(block));
             }
             SlotContent::Written { block, size, huge } => {
                 drop(guard);
@@ -180,7 +174,7 @@ impl Device {
             }
         }
         guard.mark_accessed(now_seconds());
-        Ok(())
+        Ok(None)
     }
 
     /// The compression streams of priority `prio`; `EINVAL` if none is
