@@ -25,6 +25,7 @@ use crate::{
         lifecycle::Lifecycle,
         pages::{self, KernelSlotTable, Pool},
         percpu::PerCpu,
+        sched::cond_resched,
         slot_lock::SlotLocks,
         tier::Tier,
     },
@@ -160,9 +161,14 @@ impl Store {
         })
     }
 
-    /// Calls `f` for every slot that may hold data, in index order.
-    pub(crate) fn for_each_slot(&self, f: impl FnMut(usize, &Slot)) {
-        self.slots.for_each(f);
+    /// Calls `f` for every slot that may hold data, in index order, giving
+    /// the CPU away between slots if another task waits for it. Only in
+    /// process context, with no spinlock held.
+    pub(crate) fn for_each_slot(&self, mut f: impl FnMut(usize, &Slot)) {
+        self.slots.for_each(|index, slot| {
+            f(index, slot);
+            cond_resched();
+        });
     }
 
     /// Pages the slot table's chunks take.

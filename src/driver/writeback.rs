@@ -22,6 +22,7 @@ use crate::{
     glue::{
         backing::{Backing, WriteBatch},
         bio::{Segment, ToFill},
+        sched::cond_resched,
     },
     portable::{
         parse::{self, PageWriter},
@@ -148,6 +149,7 @@ impl Device {
             if run.pending.len() >= run.batch.len() as usize {
                 self.flush(run);
             }
+            cond_resched();
         }
     }
 

@@ -47,5 +47,6 @@ extern "C" {
     pub(crate) fn rzram_slot_wait(word: *mut c_ulong, bit: c_uint);
     pub(crate) fn rzram_slot_wake(word: *mut c_ulong, bit: c_uint);
     pub(crate) fn rzram_kmemleak_not_leak(ptr: *const c_void);
+    pub(crate) fn rzram_cond_resched();
     pub(crate) fn rzram_path_exists(path: *const c_char) -> bool;
 }

@@ -197,6 +197,11 @@ void rzram_kmemleak_not_leak(const void *ptr)
 	kmemleak_not_leak(ptr);
 }
 
+void rzram_cond_resched(void)
+{
+	cond_resched();
+}
+
 /*
  * Whether @path names an existing file: zram_names=1 checks that C zram's
  * control class is absent before registering the same names.

@@ -29,6 +29,7 @@ void rzram_slot_release(struct rzram_slot_class *c);
 void rzram_slot_wait(unsigned long *word, unsigned int bit);
 void rzram_slot_wake(unsigned long *word, unsigned int bit);
 void rzram_kmemleak_not_leak(const void *ptr);
+void rzram_cond_resched(void);
 bool rzram_path_exists(const char *path);
 void *rzram_zstd_alloc(void *opaque, size_t size);
 void rzram_zstd_free(void *opaque, void *address);

@@ -18,6 +18,7 @@
 //! - `pages.rs`: kernel pages and spinlocks for the allocators.
 //! - `slot_lock.rs`: the sleeping slot lock and its lockdep class.
 //! - `percpu.rs`: per-CPU objects behind mutexes.
+//! - `sched.rs`: `cond_resched` for long loops.
 //! - `tier.rs` + `tier.c`: automatic writeback's worker and shrinker.
 
 pub(crate) mod backing;
@@ -30,6 +31,7 @@ pub(crate) mod global;
 pub(crate) mod lifecycle;
 pub(crate) mod pages;
 pub(crate) mod percpu;
+pub(crate) mod sched;
 pub(crate) mod slot_lock;
 pub(crate) mod sysfs;
 pub(crate) mod tier;
