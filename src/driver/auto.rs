@@ -18,8 +18,12 @@
 //!   I/O (`tier.c`), so reclaim never recurses into our own writeback.
 //! - A page that would be stored uncompressed goes straight to the backing
 //!   device with `writeback_huge` (`rw.rs`).
+//!
+//! The decisions (when a pass starts and ends, when a waiting writer gives
+//! up, what the shrinker is told) are `portable/demand.rs`, host-tested
+//! with a model; this file does the I/O they ask for.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Mutex};
 
 use super::{
@@ -33,7 +37,12 @@ use crate::{
         backing::{Backing, BatchPages},
         tier::{TierOwner, TierRef},
     },
-    portable::{parse, stats::Stats, watermarks::Watermarks},
+    portable::{
+        demand::{Demand, Settings},
+        parse,
+        stats::Stats,
+        watermarks::Watermarks,
+    },
 };
 
 /// Pages one batch of the worker carries: as many as zram's default
@@ -52,23 +61,11 @@ const ROUNDS_PER_RUN: usize = 64;
 /// take a batch, short enough that a stuck one fails the write soon.
 const ROOM_WAIT_MS: u32 = 2000;
 
-/// Batches a writer waits for before its write fails: each must have
-/// made progress, so this bounds a pool that keeps refilling, and one
-/// whose pages free only once every object in them has gone (zbud's and
-/// z3fold's, which cannot compact): 128 batches write back up to 16 MiB.
-const ROOM_TRIES: usize = 128;
-
 /// The pool is compacted after a batch once more than 1/COMPACT_WASTE of
 /// it is not data (holes and per-page overhead): a quarter, where a pass
 /// over the whole pool pays for itself, as writeback takes objects from
 /// everywhere in it.
 const COMPACT_WASTE: u64 = 4;
-
-/// Most pages the shrinker's requests may have outstanding: reclaim calls
-/// it again and again while memory is short, faster than a disk takes
-/// pages; without a cap the worker would write back the whole pool after
-/// the pressure is gone. 4096 pages are 16 MiB, a few seconds of disk.
-const SHED_BACKLOG: usize = 4096;
 
 /// The worker's request pages and list, allocated at `disksize`: the
 /// worker runs when memory is short and must not wait for an allocation
@@ -104,16 +101,8 @@ pub(crate) struct AutoSettings {
     pub(crate) readahead: AtomicBool,
     /// `writeback_watermarks`, packed ([`Watermarks::pack`]).
     marks: AtomicU32,
-    /// The pool reached HIGH (or a writer needs room): write back until
-    /// it is under LOW.
-    draining: AtomicBool,
-    /// The worker's last batch could not make room: the backing device is
-    /// full, the writeback limit is exhausted or nothing is cold.
-    stuck: AtomicBool,
-    /// Pages the shrinker asked to shed that the worker has not written.
-    shed_wanted: AtomicUsize,
-    /// Pages written for the shrinker since its last scan.
-    shed_done: AtomicUsize,
+    /// Why the worker runs: a pass, the shrinker's requests, a failed batch.
+    demand: Demand,
 }
 
 impl AutoSettings {
@@ -124,10 +113,7 @@ impl AutoSettings {
             huge: AtomicBool::new(false),
             readahead: AtomicBool::new(false),
             marks: AtomicU32::new(Watermarks::DEFAULT.pack()),
-            draining: AtomicBool::new(false),
-            stuck: AtomicBool::new(false),
-            shed_wanted: AtomicUsize::new(0),
-            shed_done: AtomicUsize::new(0),
+            demand: Demand::new(),
         }
     }
 
@@ -139,10 +125,7 @@ impl AutoSettings {
         self.shrinker.store(false, Ordering::Relaxed);
         self.huge.store(false, Ordering::Relaxed);
         self.readahead.store(false, Ordering::Relaxed);
-        self.draining.store(false, Ordering::Relaxed);
-        self.stuck.store(false, Ordering::Relaxed);
-        self.shed_wanted.store(0, Ordering::Relaxed);
-        self.shed_done.store(0, Ordering::Relaxed);
+        self.demand.reset();
     }
 
     pub(crate) fn watermarks(&self) -> Watermarks {
@@ -206,17 +189,22 @@ impl Device {
         Ok(())
     }
 
+    /// The settings the worker's decisions read, as they are now.
+    fn demand_settings(&self) -> Settings {
+        Settings {
+            auto: self.auto.enabled.load(Ordering::Relaxed),
+            shrinker: self.auto.shrinker.load(Ordering::Relaxed),
+            limit: self.mem_limit_pages(),
+            marks: self.auto.watermarks(),
+        }
+    }
+
     /// After a store grew the pool to `used` pages: with `writeback_auto`,
     /// reaching HIGH starts a pass.
     pub(super) fn check_high(&self, s: &Store, used: u64) {
-        let limit = self.mem_limit_pages();
-        if !self.auto.enabled.load(Ordering::Relaxed) || limit == 0 {
-            return;
-        }
-        let (high, _) = self.auto.watermarks().pages(limit);
-        if used >= high {
+        if Demand::over_high(&self.demand_settings(), used) {
             if let Some(t) = &s.tier {
-                self.auto.draining.store(true, Ordering::Relaxed);
+                self.auto.demand.start_pass();
                 t.handle().kick();
             }
         }
@@ -226,18 +214,17 @@ impl Device {
     /// worker's next batch. Whether to try again: not if the worker could
     /// not make room or did not answer in time. Called with no lock held.
     pub(super) fn make_room(&self, s: &Store, tries: &mut usize) -> bool {
-        if !self.auto.enabled.load(Ordering::Relaxed) || *tries >= ROOM_TRIES {
-            return false;
-        }
         let Some(t) = &s.tier else {
             return false;
         };
-        *tries += 1;
+        if !Demand::may_wait(&self.demand_settings(), tries) {
+            return false;
+        }
         let t = t.handle();
         let gen = t.gen();
-        self.auto.draining.store(true, Ordering::Relaxed);
+        self.auto.demand.start_pass();
         t.kick();
-        t.wait(gen, ROOM_WAIT_MS) && !self.auto.stuck.load(Ordering::Relaxed)
+        t.wait(gen, ROOM_WAIT_MS) && self.auto.demand.made_room()
     }
 
     /// One batch of the worker; whether more is wanted.
@@ -246,25 +233,9 @@ impl Device {
             return false;
         };
         let used = s.pool.total_pages() as u64;
-        let mut wanted = false;
-        if self.auto.draining.load(Ordering::Relaxed) {
-            let limit = self.mem_limit_pages();
-            let (_, low) = self.auto.watermarks().pages(limit);
-            if self.auto.enabled.load(Ordering::Relaxed) && limit != 0 && used > low {
-                wanted = true;
-            } else {
-                self.auto.draining.store(false, Ordering::Relaxed);
-            }
-        }
-        let shed = self.auto.shed_wanted.load(Ordering::Relaxed);
-        if shed > 0 && self.auto.shrinker.load(Ordering::Relaxed) {
-            wanted = true;
-        } else {
-            self.auto.shed_wanted.store(0, Ordering::Relaxed);
-        }
-        if !wanted {
+        let Some(shed) = self.auto.demand.next_batch(&self.demand_settings(), used) else {
             return false;
-        }
+        };
         let mut bufs = bufs.lock();
         let AutoBuffers { pages, pending } = &mut *bufs;
         let batch = pages.attach(backing);
@@ -276,7 +247,7 @@ impl Device {
         };
         let before = Stats::get(&self.stats.bd_writes);
         let Ok(mut run) = Run::new(s, backing, batch, pending) else {
-            self.auto.stuck.store(true, Ordering::Relaxed);
+            self.auto.demand.batch_failed();
             return false;
         };
         for &index in cold.iter().take(n) {
@@ -287,24 +258,10 @@ impl Device {
         }
         self.flush(&mut run);
         let written = Stats::get(&self.stats.bd_writes).saturating_sub(before);
-        let stuck = written == 0;
-        self.auto.stuck.store(stuck, Ordering::Relaxed);
-        if stuck {
-            // Nothing cold, a full device or an exhausted limit: a writer
-            // waiting for room fails rather than waits again.
-            self.auto.draining.store(false, Ordering::Relaxed);
-            self.auto.shed_wanted.store(0, Ordering::Relaxed);
+        // Nothing cold, a full device or an exhausted limit: a writer
+        // waiting for room fails rather than waits again.
+        if !self.auto.demand.batch_done(written, shed) {
             return false;
-        }
-        let took = usize::try_from(written).unwrap_or(usize::MAX).min(shed);
-        if took > 0 {
-            let _ = self
-                .auto
-                .shed_wanted
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                    Some(w.saturating_sub(took))
-                });
-            self.auto.shed_done.fetch_add(took, Ordering::Relaxed);
         }
         // Freed objects free pool pages only once their page empties:
         // compaction turns the holes writeback leaves into room, once they
@@ -348,13 +305,8 @@ impl TierOwner for Device {
         if !self.auto.shrinker.load(Ordering::Relaxed) {
             return None;
         }
-        let _ = self
-            .auto
-            .shed_wanted
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                Some(w.saturating_add(nr).min(SHED_BACKLOG))
-            });
+        let shed = self.auto.demand.shrinker_scan(nr);
         tier.kick();
-        Some(self.auto.shed_done.swap(0, Ordering::Relaxed).min(nr))
+        Some(shed)
     }
 }

@@ -9,6 +9,7 @@
 //! `crate::allocators`, which both crates provide.
 
 pub mod blocks;
+pub mod demand;
 pub mod lru;
 pub mod parse;
 pub mod postproc;
