@@ -22,10 +22,7 @@ set -uo pipefail
 cd "$RZ_TOP"
 
 mem=${RZ_VM_MEM:-512}
-load_now() { cut -d' ' -f1-3 /proc/loadavg; }
-load_start=$(load_now)
-started=$(date -u '+%Y-%m-%d %H:%M UTC')
-t0=$SECONDS
+rz_bench_begin
 
 log=${RZ_BENCH_LOG:-}
 if [ -z "$log" ]; then
@@ -51,14 +48,7 @@ if [ -z "$log" ]; then
     rm -f "${disks[@]}"
 fi
 grep -aq '^BENCHTIER ' "$log" || rz_die "no results in $log"
-vm_secs=$((SECONDS - t0))
-meta=${log%.log}.meta
-if [ -z "${RZ_BENCH_LOG:-}" ]; then
-    printf 'started=%q\nvm_secs=%q\nload_start=%q\nload_vm=%q\n' "$started" "$vm_secs" "$load_start" "$(load_now)" > "$meta"
-elif [ -f "$meta" ]; then
-    . "$meta"
-fi
-load_vm=${load_vm:-$(load_now)}
+rz_bench_meta "$log"
 
 guest=$(sed -nE 's/^# guest: ([^,]+), MemTotal: *([0-9]+) kB.*/\1, guest MemTotal \2 kB/p' "$log" | head -n1 | tr -d '\r')
 setup=$(grep -a '^# tier:' "$log" | head -n1 | tr -d '\r' | sed 's/^# tier: //')
@@ -128,7 +118,7 @@ tables=$(grep -aE '^BENCH(TIER|FS) ' "$log" | tr -d '\r' | awk '
     }')
 
 report=$(cat <<EOF
-Measured $started by \`scripts/bench-tier.sh\` (VM part ${vm_secs} s, one boot).
+Measured $bench_started by \`scripts/bench-tier.sh\` (VM part ${vm_secs} s, one boot).
 
 - Host: $(lscpu | sed -nE 's/^Model name: *//p' | head -n1), $(nproc) cores; load average (1/5/15 min) $load_start at the start, $load_vm after the VM run.
 - Guest: ${guest:-?}, QEMU TCG -smp 2, ${mem} MiB.

@@ -20,10 +20,7 @@ cd "$RZ_TOP"
 
 [ "${1:-}" = --profile ] && exec "$RZ_TOP/scripts/bench/profile.sh"
 
-load_now() { cut -d' ' -f1-3 /proc/loadavg; }
-load_start=$(load_now)
-started=$(date -u '+%Y-%m-%d %H:%M UTC')
-t0=$SECONDS
+rz_bench_begin
 
 log=${RZ_BENCH_LOG:-}
 if [ -z "$log" ]; then
@@ -45,17 +42,7 @@ grep -aq '(fatal: the script stops here)' "$log" &&
 grep -aq '^BENCH ' "$log" || rz_die "no results in $log"
 problems=$( (grep -aE '^FAIL' "$log"
     grep -aE 'page allocation stall|BUG:|WARNING:|Oops' "$log") | sort -u | head -n 5)
-vm_secs=$((SECONDS - t0))
-load_vm=$(load_now)
-# What the tables cannot show is kept next to the log, so that tables
-# re-made from it (RZ_BENCH_LOG) still say when and under what load the
-# VM ran.
-meta=${log%.log}.meta
-if [ -z "${RZ_BENCH_LOG:-}" ]; then
-    printf 'started=%q\nvm_secs=%q\nload_start=%q\nload_vm=%q\n' "$started" "$vm_secs" "$load_start" "$load_vm" > "$meta"
-elif [ -f "$meta" ]; then
-    . "$meta"
-fi
+rz_bench_meta "$log"
 
 rz_log "host path benchmark (tools/pathbench)"
 pathbench=$(cargo run -q --release -p pathbench 2>&1) || rz_die "pathbench failed: $pathbench"
@@ -70,9 +57,9 @@ rounds=$(grep -a '^BENCH ' "$log" | awk '{print $5}' | sort -u | wc -l)
 
 tables=$(grep -a -E '^BENCH(MM|SWAP)? ' "$log" | tr -d '\r' | awk -f "$RZ_TOP/scripts/bench/tables.awk")
 
-load_end=$(load_now)
+load_end=$(rz_load)
 report=$(cat <<EOF
-Measured $started by \`make bench\` (VM part ${vm_secs} s, $rounds round(s)).
+Measured $bench_started by \`make bench\` (VM part ${vm_secs} s, $rounds round(s)).
 
 - Host: $cpu, $cores cores; load average (1/5/15 min) $load_start at the start, $load_vm after the VM run, $load_end at the end.
 - Guest: $guest_kernel, QEMU TCG with -smp 2, of which the guest kernel brought up ${guest_cpus:-an unknown number of CPUs}; 1024 MiB.

@@ -74,6 +74,35 @@ rz_watch() {
 rz_log() { printf '[rzram %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 rz_die() { rz_log "ERROR: $*"; exit 1; }
 
+# A benchmark's circumstances, for its report. rz_bench_begin sets
+# bench_started (UTC), bench_t0 (SECONDS) and load_start (the host's load
+# average over 1/5/15 min). rz_bench_meta LOG, after the VM run: for a
+# fresh run (RZ_BENCH_LOG unset) sets vm_secs and load_vm and keeps all
+# four next to LOG (LOG.meta); for tables re-made from an old LOG, reads
+# them back from there, so the report still says when and under what load
+# that VM ran.
+rz_load() { cut -d' ' -f1-3 /proc/loadavg; }
+rz_bench_begin() {
+    load_start=$(rz_load)
+    bench_started=$(date -u '+%Y-%m-%d %H:%M UTC')
+    bench_t0=$SECONDS
+}
+rz_bench_meta() {
+    local meta=${1%.log}.meta
+    if [ -z "${RZ_BENCH_LOG:-}" ]; then
+        vm_secs=$((SECONDS - bench_t0))
+        load_vm=$(rz_load)
+        printf 'bench_started=%q\nvm_secs=%q\nload_start=%q\nload_vm=%q\n' \
+            "$bench_started" "$vm_secs" "$load_start" "$load_vm" > "$meta"
+    elif [ -f "$meta" ]; then
+        . "$meta"
+        # Logs kept before the rename of started.
+        bench_started=${bench_started:-${started:-unknown}}
+    fi
+    vm_secs=${vm_secs:-unknown}
+    load_vm=${load_vm:-unknown}
+}
+
 # rz_doc_section NAME TEXT: TEXT replaces what stands between the lines
 # "<!-- NAME:begin -->" and "<!-- NAME:end -->" of docs/benchmarks.md (the
 # benchmarks' generated tables). Fatal if the markers are missing.
