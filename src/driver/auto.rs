@@ -61,12 +61,6 @@ const ROUNDS_PER_RUN: usize = 64;
 /// take a batch, short enough that a stuck one fails the write soon.
 const ROOM_WAIT_MS: u32 = 2000;
 
-/// The pool is compacted after a batch once more than 1/COMPACT_WASTE of
-/// it is not data (holes and per-page overhead): a quarter, where a pass
-/// over the whole pool pays for itself, as writeback takes objects from
-/// everywhere in it.
-const COMPACT_WASTE: u64 = 4;
-
 /// The worker's request pages and list, allocated at `disksize`: the
 /// worker runs when memory is short and must not wait for an allocation
 /// that waits for it.
@@ -268,8 +262,9 @@ impl Device {
         // are a good part of the pool (it walks the whole pool).
         let pool_bytes = (s.pool.total_pages() as u64).saturating_mul(PAGE_SIZE as u64);
         let data = Stats::get(&self.stats.compr_data_size);
-        if pool_bytes.saturating_sub(data) > pool_bytes / COMPACT_WASTE {
+        if self.auto.demand.should_compact(pool_bytes, data) {
             let freed = s.pool.compact();
+            self.auto.demand.compacted(freed);
             Stats::add(&self.stats.pages_compacted, freed as u64);
         }
         true

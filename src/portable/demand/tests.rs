@@ -106,6 +106,38 @@ fn a_writer_waits_a_bounded_number_of_batches() {
     assert_eq!(tries, 0);
 }
 
+#[test]
+fn compaction_that_frees_nothing_backs_off() {
+    let d = Demand::new();
+    // A quarter of the pool is not data: no compaction; more: compaction.
+    assert!(!d.should_compact(400, 300));
+    assert!(!d.should_compact(0, 0));
+    assert!(d.should_compact(400, 299));
+    assert!(d.should_compact(400, 0));
+    // Freeing nothing doubles the delay: 1, 2, 4, ... batches skipped.
+    let mut skipped = Vec::new();
+    for _ in 0..9 {
+        d.compacted(0);
+        let mut n = 0;
+        while !d.should_compact(400, 0) {
+            n += 1;
+            assert!(n <= COMPACT_BACKOFF_MAX);
+        }
+        skipped.push(n);
+    }
+    assert_eq!(skipped, [1, 2, 4, 8, 16, 32, 64, 64, 64]);
+    // A batch without waste does not count down the delay.
+    d.compacted(0);
+    assert!(!d.should_compact(400, 400));
+    assert!(!d.should_compact(400, 0));
+    // Freeing pages ends the delays; so does reset.
+    d.compacted(3);
+    assert!(d.should_compact(400, 0));
+    d.compacted(0);
+    d.reset();
+    assert!(d.should_compact(400, 0));
+}
+
 /// A pool of objects four to a page, its limit, a backing disk, and what
 /// the shrinker was given and told.
 struct Model {
