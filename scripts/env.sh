@@ -94,10 +94,14 @@ rz_bench_meta() {
         load_vm=$(rz_load)
         printf 'bench_started=%q\nvm_secs=%q\nload_start=%q\nload_vm=%q\n' \
             "$bench_started" "$vm_secs" "$load_start" "$load_vm" > "$meta"
-    elif [ -f "$meta" ]; then
-        . "$meta"
-        # Logs kept before the rename of started.
+    else
+        # Not this run's: what the meta file says, or "unknown".
+        bench_started= vm_secs= load_start= load_vm=
+        # shellcheck disable=SC1090
+        [ ! -f "$meta" ] || . "$meta"
+        # Meta files written before the rename of started.
         bench_started=${bench_started:-${started:-unknown}}
+        load_start=${load_start:-unknown}
     fi
     vm_secs=${vm_secs:-unknown}
     load_vm=${load_vm:-unknown}
