@@ -196,6 +196,11 @@ impl Device {
     /// After a store grew the pool to `used` pages: with `writeback_auto`,
     /// reaching HIGH starts a pass.
     pub(super) fn check_high(&self, s: &Store, used: u64) {
+        // Every store comes here: with `writeback_auto` off (the default)
+        // one load answers, before the settings are gathered.
+        if !self.auto.enabled.load(Ordering::Relaxed) {
+            return;
+        }
         if Demand::over_high(&self.demand_settings(), used) {
             if let Some(t) = &s.tier {
                 self.auto.demand.start_pass();
