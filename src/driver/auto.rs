@@ -58,7 +58,9 @@ const ROUNDS_PER_RUN: usize = 64;
 
 /// How long a writer waits for one batch to make room, in milliseconds:
 /// long enough for a slow backing device (a network block device) to
-/// take a batch, short enough that a stuck one fails the write soon.
+/// take a batch, short enough that a stuck one fails the write soon. A
+/// wait that runs out makes the writers after it fail at once until a
+/// batch ends ([`Demand::wait_timed_out`]).
 const ROOM_WAIT_MS: u32 = 2000;
 
 /// The worker's request pages and list, allocated at `disksize`: the
@@ -209,21 +211,33 @@ impl Device {
         }
     }
 
-    /// A write found the pool full: with `writeback_auto`, waits for the
-    /// worker's next batch. Whether to try again: not if the worker could
-    /// not make room or did not answer in time. Called with no lock held.
+    /// A write found the pool full: with `writeback_auto`, starts a pass and
+    /// waits for the worker's next batch. Whether to try again: not if the
+    /// worker could not make room or did not answer in time, nor while an
+    /// earlier wait has run out. Called with no lock held.
     pub(super) fn make_room(&self, s: &Store, tries: &mut usize) -> bool {
         let Some(t) = &s.tier else {
             return false;
         };
-        if !Demand::may_wait(&self.demand_settings(), tries) {
+        let set = self.demand_settings();
+        if !set.auto {
             return false;
         }
+        let wait = self.auto.demand.may_wait(&set, tries);
         let t = t.handle();
+        // The generation before the kick: a batch that ends in between
+        // counts.
         let gen = t.gen();
         self.auto.demand.start_pass();
         t.kick();
-        t.wait(gen, ROOM_WAIT_MS) && self.auto.demand.made_room()
+        if !wait {
+            return false;
+        }
+        if !t.wait(gen, ROOM_WAIT_MS) {
+            self.auto.demand.wait_timed_out();
+            return false;
+        }
+        self.auto.demand.made_room()
     }
 
     /// One batch of the worker; whether more is wanted.

@@ -9,7 +9,8 @@
 //! - a **writer** whose store grew the pool to HIGH calls
 //!   [`Demand::start_pass`]; one that found the pool at `mem_limit` calls it
 //!   too, waits for the next batch and asks [`Demand::made_room`] whether to
-//!   try again, at most [`ROOM_TRIES`] times ([`Demand::may_wait`]);
+//!   try again, at most [`ROOM_TRIES`] times ([`Demand::may_wait`]); one
+//!   whose wait ran out reports it ([`Demand::wait_timed_out`]);
 //! - the **shrinker** asks for pages with [`Demand::shrinker_scan`], which
 //!   only records the request (reclaim never waits on the worker) and
 //!   answers with what the worker shed since the last scan;
@@ -19,7 +20,13 @@
 //! A pass runs until the pool is under LOW; a batch that writes nothing
 //! (nothing cold, a full backing device, an exhausted `writeback_limit`)
 //! ends every demand at once, so that waiting writers fail rather than wait
-//! for batches that cannot help. The model test (`demand/tests.rs`) drives
+//! for batches that cannot help. A wait that runs out means the backing
+//! device is stuck or far slower than a batch should take: until the
+//! worker finishes a batch, writers fail at once instead of waiting in
+//! turn. A writer may be the backing device's own server, in reclaim for
+//! the memory the batch needs (a network block device served from this
+//! machine): each of its swap writes waiting in turn would hold the batch
+//! up until the device's own timeout gives up on it. The model test (`demand/tests.rs`) drives
 //! a simulated pool with writers, a worker, a disk that fills and a
 //! shrinker, and checks these rules on every step.
 
@@ -73,6 +80,9 @@ pub struct Demand {
     draining: AtomicBool,
     /// The last batch wrote nothing: a waiting writer fails.
     stuck: AtomicBool,
+    /// A writer's wait for a batch ran out, and no batch has ended since:
+    /// a writer fails without waiting.
+    late: AtomicBool,
     /// Pages the shrinker asked for that the worker has not written.
     shed_wanted: AtomicUsize,
     /// Pages written for the shrinker since its last scan.
@@ -95,6 +105,7 @@ impl Demand {
         Demand {
             draining: AtomicBool::new(false),
             stuck: AtomicBool::new(false),
+            late: AtomicBool::new(false),
             shed_wanted: AtomicUsize::new(0),
             shed_done: AtomicUsize::new(0),
             compact_skip: AtomicU32::new(0),
@@ -106,6 +117,7 @@ impl Demand {
     pub fn reset(&self) {
         self.draining.store(false, Ordering::Relaxed);
         self.stuck.store(false, Ordering::Relaxed);
+        self.late.store(false, Ordering::Relaxed);
         self.shed_wanted.store(0, Ordering::Relaxed);
         self.shed_done.store(0, Ordering::Relaxed);
         self.compact_skip.store(0, Ordering::Relaxed);
@@ -125,13 +137,21 @@ impl Demand {
     }
 
     /// A writer found the pool full and has waited `*tries` batches: whether
-    /// it may wait for one more (and counts it).
-    pub fn may_wait(set: &Settings, tries: &mut usize) -> bool {
-        if !set.auto || *tries >= ROOM_TRIES {
+    /// it may wait for one more (and counts it). Not while an earlier wait
+    /// has run out and no batch has ended since; the writer still starts a
+    /// pass, whose next batch ends that.
+    pub fn may_wait(&self, set: &Settings, tries: &mut usize) -> bool {
+        if !set.auto || *tries >= ROOM_TRIES || self.late.load(Ordering::Relaxed) {
             return false;
         }
         *tries += 1;
         true
+    }
+
+    /// A writer's wait for a batch ran out: writers fail at once until a
+    /// batch ends.
+    pub fn wait_timed_out(&self) {
+        self.late.store(true, Ordering::Relaxed);
     }
 
     /// After the batch a writer waited for: whether it made room, so that
@@ -158,6 +178,7 @@ impl Demand {
                     // Under LOW there is room, whatever the last batch did:
                     // a writer waiting on a stale failure tries again.
                     self.stuck.store(false, Ordering::Relaxed);
+                    self.late.store(false, Ordering::Relaxed);
                 }
             }
         }
@@ -178,10 +199,12 @@ impl Demand {
 
     /// The batch [`next_batch`](Self::next_batch) asked for wrote `written`
     /// pages, `shed` being what it answered. Whether the worker carries on:
-    /// not after a batch that wrote nothing, which ends every demand.
+    /// not after a batch that wrote nothing, which ends every demand. Either
+    /// way the worker answered: writers wait for batches again.
     pub fn batch_done(&self, written: u64, shed: usize) -> bool {
         let stuck = written == 0;
         self.stuck.store(stuck, Ordering::Relaxed);
+        self.late.store(false, Ordering::Relaxed);
         if stuck {
             self.draining.store(false, Ordering::Relaxed);
             self.shed_wanted.store(0, Ordering::Relaxed);

@@ -93,17 +93,47 @@ fn the_shrinker_is_answered_with_what_was_shed_for_it() {
 
 #[test]
 fn a_writer_waits_a_bounded_number_of_batches() {
+    let d = Demand::new();
     let s = set(true, false, 100);
     let mut tries = 0;
     let mut waits = 0;
-    while Demand::may_wait(&s, &mut tries) {
+    while d.may_wait(&s, &mut tries) {
         waits += 1;
         assert!(waits <= ROOM_TRIES);
     }
     assert_eq!(waits, ROOM_TRIES);
     let mut tries = 0;
-    assert!(!Demand::may_wait(&set(false, false, 100), &mut tries));
+    assert!(!d.may_wait(&set(false, false, 100), &mut tries));
     assert_eq!(tries, 0);
+}
+
+#[test]
+fn after_a_wait_runs_out_writers_fail_until_a_batch_ends() {
+    let d = Demand::new();
+    let s = set(true, false, 100);
+    let mut tries = 0;
+    assert!(d.may_wait(&s, &mut tries));
+    d.wait_timed_out();
+    let mut other = 0;
+    assert!(
+        !d.may_wait(&s, &mut other),
+        "a writer waits after a wait ran out"
+    );
+    assert_eq!(other, 0);
+    // A batch that ends, whatever it wrote, lifts it.
+    assert!(d.batch_done(5, 0));
+    assert!(d.may_wait(&s, &mut other));
+    d.wait_timed_out();
+    d.batch_failed();
+    assert!(d.may_wait(&s, &mut other));
+    // So does a pass that ends under LOW (there is room), and reset.
+    d.wait_timed_out();
+    d.start_pass();
+    assert_eq!(d.next_batch(&s, 10), None);
+    assert!(d.may_wait(&s, &mut other));
+    d.wait_timed_out();
+    d.reset();
+    assert!(d.may_wait(&s, &mut other));
 }
 
 #[test]
@@ -151,6 +181,10 @@ struct Model {
     disk: u64,
     /// Pages written for the shrinker and not yet reported to it.
     shed_unreported: usize,
+    /// The disk does not answer: a batch started stays in flight.
+    hung: bool,
+    /// A writer's wait ran out and no batch has ended since.
+    late: bool,
 }
 
 /// Objects per pool page.
@@ -168,6 +202,9 @@ impl Model {
     /// One batch if one is wanted: the coldest objects go to the disk while
     /// it has blocks. Whether the worker carries on.
     fn batch(&mut self) -> bool {
+        if self.hung {
+            return false;
+        }
         let pass = self.demand.draining();
         let Some(shed) = self.demand.next_batch(&self.set, self.used()) else {
             // A pass ends only under LOW, or with its switch or limit gone;
@@ -182,6 +219,7 @@ impl Model {
                 );
                 if self.set.auto && self.set.limit != 0 {
                     assert!(self.demand.made_room());
+                    self.late = false;
                 }
             }
             if !self.set.shrinker {
@@ -195,6 +233,7 @@ impl Model {
         self.resident -= n;
         self.written += n;
         let more = self.demand.batch_done(n, shed);
+        self.late = false;
         if self.set.shrinker {
             self.shed_unreported += (n as usize).min(shed);
         }
@@ -233,11 +272,24 @@ impl Model {
                 }
                 return;
             }
-            if !Demand::may_wait(&self.set, &mut tries) {
-                assert!(!self.set.auto, "a writer gave up after {tries} batches");
+            let wait = self.demand.may_wait(&self.set, &mut tries);
+            if self.set.auto {
+                self.demand.start_pass();
+            }
+            if !wait {
+                assert!(
+                    !self.set.auto || self.late,
+                    "a writer gave up after {tries} batches"
+                );
+                // The pass it started ends the failures: its next batch.
+                assert!(!self.set.auto || self.demand.draining());
                 return;
             }
-            self.demand.start_pass();
+            if self.hung {
+                self.demand.wait_timed_out();
+                self.late = true;
+                return;
+            }
             self.batch();
             if !self.demand.made_room() {
                 assert!(
@@ -283,6 +335,8 @@ fn model_pool_with_writers_worker_disk_and_shrinker() {
             written: 0,
             disk: 256 + rng.below(4096) as u64,
             shed_unreported: 0,
+            hung: false,
+            late: false,
         };
         for _ in 0..3000 {
             match rng.below(100) {
@@ -309,13 +363,16 @@ fn model_pool_with_writers_worker_disk_and_shrinker() {
                     m.resident = 0;
                     m.written = 0;
                     m.shed_unreported = 0;
+                    m.late = false;
                 }
+                96 => m.hung = !m.hung,
                 _ => m.disk += rng.below(64) as u64,
             }
             assert!(m.written <= m.disk);
             assert!(m.demand.shed_pending() <= SHED_BACKLOG);
         }
         // Whatever is left, a last run ends every demand or sticks.
+        m.hung = false;
         m.demand.start_pass();
         m.run();
         m.run();
