@@ -8,6 +8,12 @@ NBD_DISK=/dev/vda
 # server does not answer fails with EIO after it. Short, so the hung-server
 # case ends soon; long enough for TCG on a loaded host to answer a live one.
 NBD_TMO=5
+# The timeout of the writeback_auto cases' connection: there the server
+# runs in a guest starved by the very swap it serves, and under KASAN and
+# TCG stalls for longer than NBD_TMO; the client drops a connection for
+# good at its first timed-out request. (The other cases keep NBD_TMO: a
+# killed server's requests, too, fail only at the timeout.)
+NBD_LIVE_TMO=60
 # The bound of every step that may talk to a failed server, seconds: the
 # NBD timeout several times over, for TCG. A step still running then has
 # hung, which is a failure, not a wait.
@@ -42,19 +48,19 @@ nbd_serve() {
         "$(awk '/^VmLck/ {print $2}' /proc/$NBDKIT_PID/status)" -gt 0
 }
 
-# nbd_connect TAG NODE PORT: nbd-client connects NODE to 127.0.0.1:PORT
-# with 4 KiB blocks and the NBD timeout, through netlink (nbd-client's
-# default; NBD_MODE=netlink) or, where that is refused, the old ioctl
-# interface (-L; NBD_MODE=ioctl). NODE must then have the disk's size.
-# Fatal otherwise.
+# nbd_connect TAG NODE PORT [TMO]: nbd-client connects NODE to
+# 127.0.0.1:PORT with 4 KiB blocks and the NBD timeout TMO (default
+# NBD_TMO), through netlink (nbd-client's default; NBD_MODE=netlink) or,
+# where that is refused, the old ioctl interface (-L; NBD_MODE=ioctl).
+# NODE must then have the disk's size. Fatal otherwise.
 nbd_connect() {
     local node=$2 out out2 want
     [ -b "$node" ] || modprobe nbd 2>/dev/null
     wait_until 10 "[ -b $node ]" || fatal "$1: no $node (modprobe nbd)"
     NBD_MODE=netlink
-    if ! out=$(timeout $NBD_BOUND nbd-client 127.0.0.1 "$3" "$node" -b 4096 -t $NBD_TMO 2>&1); then
+    if ! out=$(timeout $NBD_BOUND nbd-client 127.0.0.1 "$3" "$node" -b 4096 -t ${4:-$NBD_TMO} 2>&1); then
         NBD_MODE=ioctl
-        out2=$(timeout $NBD_BOUND nbd-client 127.0.0.1 "$3" "$node" -b 4096 -t $NBD_TMO -L 2>&1) ||
+        out2=$(timeout $NBD_BOUND nbd-client 127.0.0.1 "$3" "$node" -b 4096 -t ${4:-$NBD_TMO} -L 2>&1) ||
             fatal "$1: nbd-client $node: netlink: $(echo "$out" | tail -n 1); ioctl: $(echo "$out2" | tail -n 1)"
         note "$1: netlink refused ($(echo "$out" | tail -n 1)), connected through ioctl"
     fi

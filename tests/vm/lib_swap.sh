@@ -83,10 +83,15 @@ memhog_run() {
 # writes failed for at most 1% of the pages swapped (notify_free). As in
 # zram, a write that gets no page under GFP_NOIO fails with EIO when memory
 # runs out, and swap keeps that page in memory: nothing is lost (memhog
-# verifies every page), but each such write is noted.
+# verifies every page), but each such write is noted. With SWAP_FAILS_WHY
+# set, the reason a run's writes may fail beyond that, they are only noted.
 swap_io_ok() {
     expect_eq "$1: no failed reads" "$(io_stat_col 1)" 0
     fw=$(io_stat_col 2)
+    if [ -n "$SWAP_FAILS_WHY" ]; then
+        skip "$1: failed writes not bounded ($fw of $(io_stat_col 4) slots freed): $SWAP_FAILS_WHY"
+        return
+    fi
     [ "$fw" = 0 ] || note "$1: $fw swap writes failed (no page under GFP_NOIO); the kernel kept those pages"
     expect_num "$1: failed writes at most 1% of the pages swapped" "$fw" -le $(($(io_stat_col 4) / 100))
 }
