@@ -26,9 +26,11 @@
 //! turn. A writer may be the backing device's own server, in reclaim for
 //! the memory the batch needs (a network block device served from this
 //! machine): each of its swap writes waiting in turn would hold the batch
-//! up until the device's own timeout gives up on it. The model test (`demand/tests.rs`) drives
-//! a simulated pool with writers, a worker, a disk that fills and a
-//! shrinker, and checks these rules on every step.
+//! up until the device's own timeout gives up on it.
+//!
+//! The model test (`demand/tests.rs`) drives a simulated pool with
+//! writers, a worker, a disk that fills or hangs and a shrinker, and
+//! checks these rules on every step.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 

@@ -178,7 +178,7 @@ else
         expect_num "$t swap: pages went to NBD by themselves (bd_writes)" "$(bd_col 3)" -gt 256
         # As zram, a writer checks mem_limit right after its allocation, so
         # writers allocating together pass it for a moment (a few zspages
-        # of up to 12 pages each; 8 to 51 pages in three debug runs) and
+        # of up to 12 pages each; 8 to 51 pages in four debug runs) and
         # mem_used_max records that: 1/64 of the limit more is allowed.
         expect_num "$t swap: mem_used_max within mem_limit (+1/64)" "$(mm_stat_col 5)" -le $((avail / 4 * 1048576 * 65 / 64))
         SWAP_FAILS_WHY=$AUTO_FAILS
