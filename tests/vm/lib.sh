@@ -160,10 +160,11 @@ free_kib() { awk -v p="$(pcp_kib)" '/^MemFree:/ {print $2 + p}' /proc/meminfo; }
 oom_count() { dmesg | grep -ciE 'invoked oom-killer'; }
 OOM_BASE=0
 # oom_report: the last OOM report's summary: the LRU sizes, swap left and
-# the victim, so a kill says whether swap was full or reclaim skipped it.
+# the victim, so a kill says whether swap was full or reclaim found nothing
+# to swap.
 oom_report() {
     dmesg | awk '/invoked oom-killer/ {n = 0; delete l} {l[++n] = $0}
-        END {for (i = 1; i <= n; i++) if (l[i] ~ /active_anon:|Free swap|Total swap|Killed process|lru_gen|pswp/) print l[i]}' |
+        END {for (i = 1; i <= n; i++) if (l[i] ~ /active_anon:|Free swap|Total swap|Killed process/) print l[i]}' |
         sed 's/^\[ *[0-9.]*\] //'
 }
 oom_mark() { OOM_BASE=$(oom_count); }
